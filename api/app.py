@@ -1,0 +1,87 @@
+"""The application factory."""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from api.config import Settings
+from api.errors import register_error_handlers
+from api.http import configure_logging, init_http
+from api.routes import ROUTES
+from auth.ratelimit import RedisLimiter, SqlLimiter
+from auth.tokens import init_tokens
+from schemas.base import ProblemOut
+from services import runtime
+from storage.db import bind_engine, make_engine
+from storage.keys import load_or_create_secret, open_key_provider
+from storage.notifier import open_notifier
+from storage.object_store import open_object_store
+
+
+@dataclass
+class Extension:
+    settings: Settings
+    engine: Any
+    objects: Any
+    runtime: runtime.Runtime
+
+
+def build_runtime(settings: Settings) -> tuple[Any, runtime.Runtime]:
+    """Everything a use case needs, for the web app and the command line alike."""
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = make_engine(settings.database_url)
+    bind_engine(engine)
+    keys = open_key_provider(str(data_dir), settings.kek, settings.kms_key_id,
+                             settings.extra.get("kms_endpoint_url")
+                             or os.environ.get("KINPASS_KMS_ENDPOINT_URL"))
+    pepper = hashlib.sha256(b"kinpass-pepper" + _jwt_secret(settings)).digest()
+    rt = runtime.Runtime(
+        settings=settings, keys=keys,
+        objects=open_object_store(settings.storage_url, str(data_dir), settings.s3_endpoint_url),
+        notifier=open_notifier(settings.notifier),
+        limiter=RedisLimiter(settings.redis_url) if settings.redis_url else SqlLimiter(),
+        pepper=pepper, extras={})
+    runtime.install(rt)
+    return engine, rt
+
+
+def _jwt_secret(settings: Settings) -> bytes:
+    if settings.jwt_secret:
+        return settings.jwt_secret.encode()
+    return load_or_create_secret(Path(settings.data_dir) / "session.key", 64)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    settings = Settings.from_env(config)
+    settings.check_production()
+    configure_logging()
+    app = Flask("kinpass")
+    app.config.update(
+        API_TITLE="KinPass", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=None, MAX_FORM_MEMORY_SIZE=64 * 1024, MAX_FORM_PARTS=100,
+        JSON_SORT_KEYS=False,
+    )
+    engine, rt = build_runtime(settings)
+    app.extensions["kinpass"] = Extension(settings, engine, rt.objects, rt)
+    init_tokens(app, _jwt_secret(settings), settings.issuer)
+    init_http(app)
+    api = Api(app, spec_kwargs={"info": {"description": "KinPass HTTP API, contract v1"}})
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    api.spec.components.schema("Problem", schema=ProblemOut)
+    for blueprint in ROUTES:
+        api.register_blueprint(blueprint)
+    register_error_handlers(app)
+    if settings.proxy_hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops,  # type: ignore
+                                x_proto=settings.proxy_hops, x_host=settings.proxy_hops)
+    return app

@@ -1,0 +1,80 @@
+"""flask-smorest with the house rules: 400 validation_error, strict bodies, one commit point."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import flask_smorest
+from flask import Response, current_app
+from marshmallow import RAISE
+from webargs.flaskparser import FlaskParser
+
+from services import unit_of_work
+from storage.errors import MalformedJson, ValidationFailed
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+PROBLEM = {"description": "Problem details (RFC 9457)",
+           "content": {"application/problem+json": {"schema": PROBLEM_REF}}}
+COMMON_ERRORS = (400, 401, 403, 404, 405, 413, 415, 429, 500, 503)
+
+
+class Parser(FlaskParser):
+    DEFAULT_VALIDATION_STATUS = 400
+    DEFAULT_UNKNOWN_BY_LOCATION = {"json": RAISE, "query": RAISE, "form": RAISE,
+                                   "headers": None, "cookies": None, "files": None,
+                                   "view_args": RAISE}
+
+    def handle_error(self, error: Any, req: Any, schema: Any, *, error_status_code: Any,
+                     error_headers: Any) -> None:
+        messages = error.normalized_messages()
+        if isinstance(messages, dict) and set(messages) <= {"json", "query", "view_args"}:
+            merged: dict[str, Any] = {}
+            for part in messages.values():
+                merged.update(part if isinstance(part, dict) else {"_schema": part})
+            messages = merged
+        raise ValidationFailed(errors=messages)
+
+    def _handle_invalid_json_error(self, error: Any, req: Any, *args: Any, **kwargs: Any) -> None:
+        raise MalformedJson()
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            raise MalformedJson() from None
+
+
+def transactional(view: Callable) -> Callable:
+    """The request's commit point: the use case's changes and its audit events, or nothing."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        response = current_app.make_response(view(*args, **kwargs))
+        if isinstance(response, Response) and response.status_code < 400:
+            unit_of_work.commit()
+        return response
+
+    return wrapper
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = Parser()
+
+    def add_url_rule(self, rule: str, endpoint: str | None = None,
+                     view_func: Callable | None = None, provide_automatic_options: Any = None,
+                     **options: Any) -> None:
+        assert view_func is not None
+        roles = getattr(view_func, "_kinpass_roles", None)
+        doc = view_func.__dict__.setdefault("_apidoc", {}).setdefault("manual_doc", {})
+        responses = doc.setdefault("responses", {})
+        for status in COMMON_ERRORS:
+            responses.setdefault(str(status), PROBLEM)
+        if roles:
+            doc.setdefault("security", [{"bearerAuth": []}])
+            doc["description"] = (doc.get("description", "") + "\n\nRoles: "
+                                  + ", ".join(sorted(roles))).strip()
+        else:
+            doc.setdefault("security", [])
+        super().add_url_rule(rule, endpoint, transactional(view_func),
+                             provide_automatic_options, **options)

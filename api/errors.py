@@ -1,0 +1,110 @@
+"""Every error leaves as RFC 9457 problem+json with a stable code; nothing else leaks."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, json, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from api.problem_texts import texts
+from services import unit_of_work
+from services.audit import record_event
+from storage.db import session as db
+from storage.errors import DatabaseUnavailable, KinPassError
+
+log = logging.getLogger("kinpass.errors")
+
+PROBLEM_BASE = "https://kinpass.example/problems/"
+
+HTTP_CODES = {400: "validation_error", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 410: "gone",
+              413: "payload_too_large", 415: "unsupported_media_type",
+              429: "rate_limited", 431: "validation_error", 503: "service_unavailable"}
+
+
+def request_language() -> str:
+    best = request.accept_languages.best_match(["en", "ru", "uk"]) if request else None
+    return best or "en"
+
+
+def problem(status: int, code: str, *, errors: Any = None, extra: dict[str, Any] | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    title, detail = texts(code, request_language())
+    body: dict[str, Any] = {"type": PROBLEM_BASE + code, "title": title, "status": status,
+                            "detail": detail, "code": code}
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    response = Response(json.dumps(body, ensure_ascii=False), status=status,
+                        mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _record_refusal(status: int, code: str) -> None:
+    """Every 401 and 403 answer is in the audit log."""
+    caller = g.get("caller")
+    record_event("access.denied", caller.account if caller else None,
+                 subject_type="endpoint", subject_id=(request.endpoint or request.path)[:64],
+                 outcome="denied", reason=f"{status} {code} {request.method}")
+
+
+def _finish_failed_unit(status: int, code: str, keep_changes: bool) -> None:
+    session = db()
+    already_audited = keep_changes and session.info.get("audit_pending")
+    if not keep_changes:
+        unit_of_work.rollback()
+    if status in (401, 403) and not already_audited:
+        _record_refusal(status, code)
+    unit_of_work.commit()
+
+
+def handle_domain_error(exc: KinPassError) -> Response:
+    try:
+        _finish_failed_unit(exc.status, exc.code, exc.keep_changes)
+    except Exception:  # the refusal could not be recorded: fail closed, say nothing more
+        log.exception("could not record refusal", extra={"request_id": g.get("request_id")})
+        unit_of_work.rollback()
+        return problem(503, "service_unavailable")
+    return problem(exc.status, exc.code, errors=exc.errors, extra=exc.extra,
+                   headers=exc.headers)
+
+
+def handle_http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    if status >= 500:
+        return handle_unexpected(exc)
+    code = HTTP_CODES.get(status, "validation_error")
+    headers = {}
+    if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+        headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    return handle_domain_error(type("HttpProblem", (KinPassError,),
+                                    {"status": status if status != 431 else 400,
+                                     "code": code})(headers=headers))
+
+
+def handle_unexpected(exc: BaseException) -> Response:
+    try:
+        unit_of_work.rollback()
+    except Exception:  # the connection itself is gone
+        db.remove()
+    if isinstance(exc, (OperationalError, DBAPIError)) and _connection_problem(exc):
+        log.error("database unavailable", extra={"request_id": g.get("request_id")})
+        return problem(503, DatabaseUnavailable.code)
+    log.exception("unhandled error", extra={"request_id": g.get("request_id")})
+    return problem(500, "internal_error")
+
+
+def _connection_problem(exc: BaseException) -> bool:
+    return bool(getattr(exc, "connection_invalidated", False)) or isinstance(
+        exc, OperationalError)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(KinPassError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,91 @@
+"""Per-request plumbing: request ids, body limits, content types, security headers, logs."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, current_app, g, request
+from pythonjsonlogger.json import JsonFormatter
+
+from services.audit import set_request_context
+from storage.errors import PayloadTooLarge, UnsupportedMediaType
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+BODY_METHODS = ("POST", "PUT", "PATCH")
+CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+access_log = logging.getLogger("kinpass.access")
+
+
+def configure_logging() -> None:
+    root = logging.getLogger()
+    if any(getattr(h, "_kinpass", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                                       rename_fields={"asctime": "time", "levelname": "level"}))
+    handler._kinpass = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def body_content_types(*types: str):
+    """Declare which request content types a route takes (default: JSON)."""
+    def decorator(view):
+        view._kinpass_content_types = types
+        return view
+    return decorator
+
+
+def _begin_request() -> None:
+    g.started = time.perf_counter()
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    set_request_context(g.request_id, request.remote_addr)
+
+
+def _guard_body() -> None:
+    """JSON endpoints take JSON up to a small limit; raw uploads declare their own types."""
+    if request.method not in BODY_METHODS:
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    types = getattr(view, "_kinpass_content_types", None)
+    settings = current_app.extensions["kinpass"].settings
+    if types is None:
+        request.max_content_length = settings.max_json_bytes
+        if request.content_length and request.content_length > settings.max_json_bytes:
+            raise PayloadTooLarge()
+        has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
+        if has_body and request.mimetype not in JSON_TYPES:
+            raise UnsupportedMediaType()
+    elif request.mimetype not in types:
+        raise UnsupportedMediaType()
+
+
+def _finish_response(response: Response) -> Response:
+    headers = response.headers
+    headers["X-Request-Id"] = g.get("request_id", "")
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Content-Security-Policy"] = CSP
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    if request.path.startswith("/v1") or "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    access_log.info("request", extra={
+        "request_id": g.get("request_id"), "method": request.method,
+        "endpoint": request.endpoint, "status": response.status_code,
+        "duration_ms": round(elapsed, 2)})
+    return response
+
+
+def init_http(app: Flask) -> None:
+    app.before_request(_begin_request)
+    app.before_request(_guard_body)
+    app.after_request(_finish_response)

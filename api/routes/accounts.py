@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from flask import request
+
+from api.blueprint import Blueprint
+from auth.roles import ANY_ROLE, current_account, current_caller, roles_required
+from schemas.accounts import LoginIn, MeOut, RegisterIn, ResendIn, StatusOut, TokenPairOut, VerifyIn
+from services import accounts
+
+blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts and sessions")
+
+
+@blp.route("/auth/register", methods=["POST"])
+@blp.arguments(RegisterIn)
+@blp.response(202, StatusOut)
+def register(body):
+    accounts.register_account(**body, ip=request.remote_addr)
+    return {"status": "verification_sent"}
+
+
+@blp.route("/auth/verify", methods=["POST"])
+@blp.arguments(VerifyIn)
+@blp.response(200, StatusOut)
+def verify(body):
+    accounts.verify_account(**body)
+    return {"status": "active"}
+
+
+@blp.route("/auth/resend", methods=["POST"])
+@blp.arguments(ResendIn)
+@blp.response(202, StatusOut)
+def resend(body):
+    accounts.resend_code(login=body["login"], ip=request.remote_addr)
+    return {"status": "verification_sent"}
+
+
+@blp.route("/auth/login", methods=["POST"])
+@blp.arguments(LoginIn)
+@blp.response(200, TokenPairOut)
+def login(body):
+    return accounts.login(accounts.LoginAttempt(**body, ip=request.remote_addr))
+
+
+@blp.route("/auth/refresh", methods=["POST"])
+@roles_required(*ANY_ROLE, refresh=True)
+@blp.response(200, TokenPairOut)
+def refresh():
+    caller = current_caller()
+    return accounts.refresh_session(account=caller.account, session_id=caller.session_id,
+                                    jti=caller.claims["jti"])
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@roles_required(*ANY_ROLE)
+@blp.response(204)
+def logout():
+    caller = current_caller()
+    accounts.logout_session(account=caller.account, session_id=caller.session_id)
+
+
+@blp.route("/me", methods=["GET"])
+@roles_required(*ANY_ROLE)
+@blp.response(200, MeOut)
+def me():
+    return current_account()

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from flask import current_app
+from marshmallow import fields
+from sqlalchemy import text
+
+from api.blueprint import Blueprint
+from schemas.base import Out
+from storage.db import session as db
+from storage.errors import DatabaseUnavailable, KinPassError, StorageUnavailable
+
+blp = Blueprint("public", __name__, description="Health and readiness")
+
+
+class HealthOut(Out):
+    status = fields.String()
+    checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+@blp.route("/healthz", methods=["GET"])
+@blp.response(200, HealthOut)
+def healthz():
+    return {"status": "ok"}
+
+
+@blp.route("/readyz", methods=["GET"])
+@blp.response(200, HealthOut)
+@blp.alt_response(503, schema=HealthOut, description="A dependency is failing")
+def readyz():
+    checks = {"database": "ok", "storage": "ok"}
+    try:
+        db().execute(text("SELECT 1"))
+    except Exception:  # any failure to reach the database means not ready
+        checks["database"] = "unavailable"
+        db.remove()
+    try:
+        current_app.extensions["kinpass"].objects.check()
+    except (StorageUnavailable, KinPassError, OSError):
+        checks["storage"] = "unavailable"
+    if "unavailable" in checks.values():
+        error = (DatabaseUnavailable if checks["database"] != "ok" else StorageUnavailable)
+        raise error(extra={"checks": checks})
+    return {"status": "ok", "checks": checks}

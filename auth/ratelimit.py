@@ -1,0 +1,83 @@
+"""Fixed-window counters shared by every worker: in the database by default, Redis when set."""
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.db import session as db
+from storage.errors import RateLimited, ServiceUnavailable
+from storage.models.requests import RateCounter
+
+
+class Limiter(Protocol):
+    def count(self, key: str, window: int) -> int: ...
+    def hit(self, key: str, window: int) -> int: ...
+
+
+def _window_start(window: int, now: float) -> int:
+    return int(now // window) * window
+
+
+class SqlLimiter:
+    """Counts in the request's own transaction; refusals that count use keep_changes."""
+
+    def count(self, key: str, window: int) -> int:
+        start = _window_start(window, time.time())
+        value = db().execute(select(RateCounter.count).where(
+            RateCounter.key == key, RateCounter.window == start)).scalar_one_or_none()
+        return value or 0
+
+    def hit(self, key: str, window: int) -> int:
+        start = _window_start(window, time.time())
+        dialect = db().get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(RateCounter).values(key=key, window=start, count=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[RateCounter.key, RateCounter.window],
+            set_={"count": RateCounter.count + 1}).returning(RateCounter.count)
+        return db().execute(stmt).scalar_one()
+
+
+class RedisLimiter:
+    def __init__(self, url: str) -> None:
+        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    def _key(self, key: str, window: int) -> str:
+        return f"kinpass:rl:{key}:{_window_start(window, time.time())}"
+
+    def count(self, key: str, window: int) -> int:
+        try:
+            return int(self.client.get(self._key(key, window)) or 0)
+        except redis.RedisError as exc:
+            raise ServiceUnavailable() from exc
+
+    def hit(self, key: str, window: int) -> int:
+        name = self._key(key, window)
+        try:
+            pipe = self.client.pipeline()
+            pipe.incr(name)
+            pipe.expire(name, window + 5)
+            return int(pipe.execute()[0])
+        except redis.RedisError as exc:
+            raise ServiceUnavailable() from exc
+
+
+def retry_after(window: int) -> int:
+    now = time.time()
+    return max(1, int(_window_start(window, now) + window - now) + 1)
+
+
+def ensure_below(limiter: Limiter, key: str, limit: int, window: int) -> None:
+    if limiter.count(key, window) >= limit:
+        raise RateLimited(headers={"Retry-After": str(retry_after(window))})
+
+
+def hit_within(limiter: Limiter, key: str, limit: int, window: int) -> None:
+    """Count one attempt; the one past the limit is refused."""
+    if limiter.hit(key, window) > limit:
+        raise RateLimited(headers={"Retry-After": str(retry_after(window))},
+                          keep_changes=True)

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from schemas.base import In, Name, Out, PageArgs, UtcDateTime, validate_phone
+
+LANGUAGE = validate.OneOf(["en", "ru", "uk"])
+PASSWORD = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class RegisterIn(In):
+    email = fields.Email(load_default=None, validate=validate.Length(max=254))
+    phone = fields.String(load_default=None, validate=validate_phone)
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    language = fields.String(load_default=None, validate=LANGUAGE)
+
+    @validates_schema
+    def _contact(self, data: dict, **_: object) -> None:
+        if not data.get("email") and not data.get("phone"):
+            raise ValidationError("Give an email or a phone number.", "email")
+
+
+class VerifyIn(In):
+    login = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+
+
+class ResendIn(In):
+    login = fields.String(required=True, validate=validate.Length(min=1, max=254))
+
+
+class LoginIn(In):
+    login = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    otp = fields.String(load_default=None, validate=validate.Length(max=16))
+
+
+class StatusOut(Out):
+    status = fields.String()
+
+
+class TokenPairOut(Out):
+    access_token = fields.String()
+    refresh_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+
+
+class MeOut(Out):
+    id = fields.UUID()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    full_name = fields.String()
+    roles = fields.Function(lambda a: [a.role])
+    language = fields.String()
+    status = fields.String()
+    created_at = UtcDateTime()
+
+
+class StaffIn(In):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    full_name = Name(load_default=None)
+    role = fields.String(required=True, validate=validate.OneOf(
+        ["officer", "supervisor", "auditor", "checkpoint", "admin"]))
+
+
+class StaffCreatedOut(Out):
+    id = fields.UUID()
+    email = fields.String()
+    role = fields.String()
+    password = fields.String()
+    totp_secret = fields.String()
+    totp_uri = fields.String()
+
+
+class StaffOut(Out):
+    id = fields.UUID()
+    email = fields.String()
+    full_name = fields.String()
+    role = fields.String()
+    status = fields.String()
+    created_at = UtcDateTime()
+
+
+class StaffPageOut(Out):
+    items = fields.List(fields.Nested(StaffOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class StaffListArgs(PageArgs):
+    pass

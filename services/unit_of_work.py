@@ -1,0 +1,29 @@
+"""The one commit point of a request or command."""
+from __future__ import annotations
+
+from services.audit import discard_pending, write_pending
+from services.messages import flush_outbox
+from storage.db import session as db
+
+
+def commit() -> None:
+    """Chain the queued audit events and commit; if the log cannot be written, nothing is.
+
+    Messages queued by the use case leave only once the commit has succeeded.
+    """
+    session = db()
+    try:
+        write_pending(session)
+        session.commit()
+    except Exception:
+        rollback()
+        raise
+    outbox = session.info.pop("outbox", [])
+    flush_outbox(outbox)
+
+
+def rollback() -> None:
+    session = db()
+    discard_pending(session)
+    session.info.pop("outbox", None)
+    session.rollback()

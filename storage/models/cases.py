@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship as relation
+
+from storage.db import Base, utcnow
+
+CASE_STATUSES = ("draft", "submitted", "in_review", "info_requested", "approval_pending",
+                 "approved", "completed", "rejected", "withdrawn")
+RELATIONSHIPS = ("mother", "father", "spouse", "sibling", "child", "grandparent", "other")
+
+
+class Case(Base):
+    """One relative's request to collect one soldier. People are JSON: they are read whole."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_submitted", "status", "submitted_at", "id"),
+        Index("ix_cases_account_created", "account_id", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    relationship: Mapped[str] = mapped_column(String(20))
+    applicant: Mapped[dict[str, Any]] = mapped_column(JSON)
+    soldier: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prisoner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("prisoners.id"),
+                                                          index=True)
+    checks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    match_candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    requested_documents: Mapped[list[str] | None] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    history: Mapped[list[CaseStatusChange]] = relation(
+        order_by="CaseStatusChange.seq", cascade="all, delete-orphan", lazy="selectin")
+
+
+class CaseStatusChange(Base):
+    __tablename__ = "case_status_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                               index=True)
+    seq: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseDecision(Base):
+    __tablename__ = "case_decisions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                               index=True)
+    decision: Mapped[str] = mapped_column(String(20))
+    by: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_number", "number_hmac"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                               index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    encryption: Mapped[str] = mapped_column(String(10), default="server")
+    status: Mapped[str] = mapped_column(String(20), default="pending_upload")
+    mrz: Mapped[str | None] = mapped_column(String(200))
+    fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # HMAC of the document number, so duplicates are found without storing the number twice.
+    number_hmac: Mapped[str | None] = mapped_column(String(64))
+    object_key: Mapped[str | None] = mapped_column(String(100))
+    wrapped_dek: Mapped[bytes | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_at: Mapped[datetime | None]
+    shredded_at: Mapped[datetime | None]
+    upload_expires_at: Mapped[datetime | None]
