@@ -1,6 +1,7 @@
 """Engine, the request-scoped session and the column types every model shares."""
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +57,7 @@ def normalize_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
+        _create_private(make_url(url).database)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
                                **kwargs)
 
@@ -80,6 +82,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
                          connect_args={"connect_timeout": 5}, **kwargs)
+
+
+def _create_private(path: str | None) -> None:
+    """The database holds personal data: only the service account may read the file."""
+    if not path or path == ":memory:" or os.path.exists(path):
+        return
+    os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 session = scoped_session(sessionmaker(expire_on_commit=False))

@@ -22,3 +22,9 @@ def alembic_config(connection: object = None) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)
+
+
+def stamp(engine: Engine, revision: str = "head") -> None:
+    """Mark a schema built from the models as being at `revision`."""
+    with engine.begin() as connection:
+        command.stamp(alembic_config(connection), revision)

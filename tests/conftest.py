@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from api.app import create_app
 from services import runtime
 from storage.db import bind_engine, normalize_url, session as db
+from storage.migrate import stamp
 from storage.models import Base
 
 PG_URL = os.environ.get("KINPASS_TEST_DATABASE_URL")
@@ -57,7 +58,9 @@ def app(base_config):
     """The schema comes from the models here; tests/storage/test_migrations.py proves the
     Alembic migrations build the very same schema."""
     application = create_app(base_config)
-    Base.metadata.create_all(application.extensions["kinpass"].engine)
+    engine = application.extensions["kinpass"].engine
+    Base.metadata.create_all(engine)
+    stamp(engine)
     return application
 
 

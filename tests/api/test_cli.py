@@ -1,0 +1,51 @@
+"""The `kinpass` command against the test database, audited as role `system`."""
+from __future__ import annotations
+
+import json
+
+import pyotp
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from api.cli import main
+from storage.db import session as db
+from storage.models import AuditEvent
+
+
+@pytest.fixture
+def cli_env(monkeypatch, base_config):
+    monkeypatch.setenv("KINPASS_DATA_DIR", base_config["data_dir"])
+    monkeypatch.setenv("KINPASS_DATABASE_URL", base_config["database_url"])
+    monkeypatch.setenv("KINPASS_NOTIFIER", base_config["notifier"])
+    return CliRunner()
+
+
+def test_staff_create_and_login(app, client, cli_env):
+    result = cli_env.invoke(main, ["staff", "create", "--email", "Root@Kinpass.example",
+                                   "--role", "admin", "--full-name", "Root"])
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output)
+    assert created["email"] == "root@kinpass.example" and created["role"] == "admin"
+    otp = pyotp.TOTP(created["totp_secret"]).now()
+    r = client.post("/v1/auth/login", json={"login": "root@kinpass.example",
+                                            "password": created["password"], "otp": otp})
+    assert r.status_code == 200
+    event = db().execute(select(AuditEvent).where(AuditEvent.action == "staff.create")
+                         ).scalar_one()
+    assert event.actor_role == "system" and event.actor_id is None
+
+
+def test_staff_create_refuses_bad_role(app, cli_env):
+    result = cli_env.invoke(main, ["staff", "create", "--email", "x@kinpass.example",
+                                   "--role", "relative"])
+    assert result.exit_code == 1
+    assert "validation_error" in result.output
+
+
+def test_audit_verify(app, client, cli_env, register_relative):
+    register_relative()
+    result = cli_env.invoke(main, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ok"] is True and report["events"] >= 3 and report["first_bad_seq"] is None
