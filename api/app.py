@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api.config import Settings
 from api.errors import register_error_handlers
 from api.http import configure_logging, init_http
+from api.metrics import blp as metrics_blp, init_metrics
 from api.routes import ROUTES
 from auth.ratelimit import RedisLimiter, SqlLimiter
 from auth.tokens import init_tokens
@@ -78,8 +79,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.spec.components.schema("Problem", schema=ProblemOut)
-    for blueprint in ROUTES:
+    api.spec.components.security_scheme("metricsToken", {"type": "http", "scheme": "bearer"})
+    for blueprint in [*ROUTES, metrics_blp]:
         api.register_blueprint(blueprint)
+    init_metrics(app)
     register_error_handlers(app)
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops,  # type: ignore

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
+from prometheus_client import multiprocess
 
 from api.app import build_runtime, create_app
 from api.config import Settings
@@ -50,6 +53,10 @@ def serve(workers: int) -> None:
     engine, rt = _runtime()
     upgrade(engine)
     engine.dispose()
+    metrics_dir = Path(rt.settings.data_dir) / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(mode=0o700, parents=True)
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
 
     class Server(BaseApplication):
         def load_config(self) -> None:
@@ -60,6 +67,9 @@ def serve(workers: int) -> None:
             self.cfg.set("limit_request_line", 8190)
             self.cfg.set("limit_request_field_size", 8190)
             self.cfg.set("accesslog", None)
+            self.cfg.set("forwarded_allow_ips", "127.0.0.1")
+            self.cfg.set("child_exit", lambda _server, worker:
+                         multiprocess.mark_process_dead(worker.pid))
 
         def load(self) -> Any:
             return create_app()

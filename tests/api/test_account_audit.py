@@ -1,6 +1,8 @@
 """Account actions land in the hash chain, secrets never do, and tampering is named."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 from sqlalchemy import select, text
 
 from services.audit import verify_chain
@@ -63,5 +65,5 @@ def test_chain_links_each_event_to_the_previous(client, register_relative):
     register_relative()
     rows = _events()
     assert rows[0].seq == 1 and rows[0].prev_hash == "0" * 64
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in pairwise(rows):
         assert after.seq == before.seq + 1 and after.prev_hash == before.hash

@@ -105,7 +105,7 @@ def test_forged_tampered_and_none_tokens(app, client, register_relative):
     header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
     payload = access.split(".")[1]
     none_token = f"{header}.{payload}."
-    head, body, sig = access.split(".")
+    head, _, sig = access.split(".")
     tampered_claims = {**claims, "role": "admin"}
     tampered_body = base64.urlsafe_b64encode(json.dumps(tampered_claims).encode()).rstrip(
         b"=").decode()

@@ -1,0 +1,67 @@
+"""Prometheus metrics, behind their own bearer token (KINPASS_METRICS_TOKEN), never public.
+
+With several gunicorn workers, `kinpass serve` sets PROMETHEUS_MULTIPROC_DIR so that every
+worker's counters are summed in one scrape.
+"""
+from __future__ import annotations
+
+import hmac
+import os
+import time
+
+from flask import Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from api.blueprint import Blueprint
+from storage.errors import NotFound
+
+REQUESTS = Counter("kinpass_http_requests_total", "HTTP requests",
+                   ["method", "endpoint", "status"])
+LATENCY = Histogram("kinpass_http_request_duration_seconds", "HTTP request latency",
+                    ["endpoint"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10))
+
+blp = Blueprint("metrics", __name__, description="Operations")
+
+
+def _observe(response: Response) -> Response:
+    endpoint = request.endpoint or "unmatched"
+    REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+    started = g.get("metrics_started")
+    if started is not None:
+        LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+    return response
+
+
+def _start() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+@blp.route("/metrics", methods=["GET"])
+@blp.doc(security=[{"metricsToken": []}],
+         description="Prometheus text format; needs Authorization: Bearer KINPASS_METRICS_TOKEN. "
+                     "Answers 404 when no token is configured.")
+@blp.response(200, content_type=CONTENT_TYPE_LATEST)
+def metrics():
+    token = current_app.extensions["kinpass"].settings.metrics_token
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    if not token or not hmac.compare_digest(given.encode(), token.encode()):
+        raise NotFound()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        payload = generate_latest(registry)
+    else:
+        payload = generate_latest()
+    return Response(payload, mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_metrics(app: Flask) -> None:
+    app.before_request(_start)
+    app.after_request(_observe)
