@@ -34,6 +34,8 @@ class Settings:
     proxy_hops: int = 0
     metrics_token: str | None = None
     checks_async: bool = False
+    audit_checkpoint_events: int = 1000
+    audit_checkpoint_minutes: int = 60
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -60,6 +62,8 @@ class Settings:
             "retention_days": int(_env("KINPASS_RETENTION_DAYS", "180")),
             "proxy_hops": int(_env("KINPASS_PROXY_HOPS", "0")),
             "metrics_token": _env("KINPASS_METRICS_TOKEN"),
+            "audit_checkpoint_events": int(_env("KINPASS_AUDIT_CHECKPOINT_EVENTS", "1000")),
+            "audit_checkpoint_minutes": int(_env("KINPASS_AUDIT_CHECKPOINT_MINUTES", "60")),
         }
         known = {f.name for f in fields(cls)}
         for key, value in (overrides or {}).items():

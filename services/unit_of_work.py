@@ -1,6 +1,8 @@
 """The one commit point of a request or command."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from services.audit import discard_pending, write_pending
 from services.messages import flush_outbox
 from storage.db import session as db
@@ -20,10 +22,19 @@ def commit() -> None:
         raise
     outbox = session.info.pop("outbox", [])
     flush_outbox(outbox)
+    for hook in session.info.pop("after_commit", []):
+        hook()
+
+
+def after_commit(hook: Callable[[], None]) -> None:
+    """Run ``hook`` once the unit of work has committed (never if it rolls back): hand work
+    to another process only when what it will read is there."""
+    db().info.setdefault("after_commit", []).append(hook)
 
 
 def rollback() -> None:
     session = db()
     discard_pending(session)
     session.info.pop("outbox", None)
+    session.info.pop("after_commit", None)
     session.rollback()

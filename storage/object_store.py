@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
@@ -58,6 +59,10 @@ class ObjectStore(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def iter_keys(self, prefix: str = "") -> Iterator[str]: ...
+
+    def iter_objects(self, prefix: str = "") -> Iterator[tuple[str, datetime]]: ...
+
+    def sweep_incomplete(self, before: datetime) -> int: ...
 
     def check(self) -> None: ...
 
@@ -126,6 +131,29 @@ class LocalObjectStore:
                 key = name if rel == "." else f"{rel}/{name}"
                 if key.startswith(prefix) and _KEY_RE.fullmatch(key):
                     yield key
+
+    def iter_objects(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
+        """Keys with their last modification time (UTC)."""
+        for key in self.iter_keys(prefix):
+            try:
+                mtime = self._path(key).stat().st_mtime
+            except FileNotFoundError:
+                continue
+            yield key, datetime.fromtimestamp(mtime, UTC)
+
+    def sweep_incomplete(self, before: datetime) -> int:
+        """Remove temp files of writes that died before ``before`` (a crashed process)."""
+        removed = 0
+        for entry in self._tmp.iterdir():
+            try:
+                if datetime.fromtimestamp(entry.stat().st_mtime, UTC) < before:
+                    entry.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise StorageUnavailable(f"cannot sweep temp files: {exc.strerror}") from None
+        return removed
 
     def check(self) -> None:
         probe = self._tmp / f"probe-{secrets.token_hex(8)}"
@@ -294,6 +322,31 @@ class S3ObjectStore:
                     yield obj["Key"]
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailable(f"S3 list failed: {type(exc).__name__}") from None
+
+    def iter_objects(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
+        """Keys with their last modification time (UTC)."""
+        paginator = self._s3.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for obj in page.get("Contents", []):
+                    yield obj["Key"], obj["LastModified"].astimezone(UTC)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"S3 list failed: {type(exc).__name__}") from None
+
+    def sweep_incomplete(self, before: datetime) -> int:
+        """Abort multipart uploads begun before ``before`` whose writer died."""
+        paginator = self._s3.get_paginator("list_multipart_uploads")
+        aborted = 0
+        try:
+            for page in paginator.paginate(Bucket=self.bucket):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"].astimezone(UTC) < before:
+                        self._call("abort_multipart_upload", Bucket=self.bucket,
+                                   Key=upload["Key"], UploadId=upload["UploadId"])
+                        aborted += 1
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"S3 list failed: {type(exc).__name__}") from None
+        return aborted
 
     def check(self) -> None:
         self._call("head_bucket", Bucket=self.bucket)

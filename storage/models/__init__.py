@@ -1,24 +1,32 @@
 """Every table, imported here so metadata and Alembic see them all."""
 from storage.db import Base
 from storage.models.accounts import Account, AuthSession, VerificationCode
-from storage.models.audit import AuditEvent, AuditHead
+from storage.models.audit import AuditCheckpoint, AuditEvent, AuditHead, AuditSigningKey
+from storage.models.authorizations import Authorization, Handover, SigningKey
 from storage.models.cases import Case, CaseDecision, CaseStatusChange, Document
+from storage.models.encryption_keys import HpkeKey
 from storage.models.prisoners import Prisoner, PrisonerBlockingKey
 from storage.models.requests import IdempotencyRecord, RateCounter
 
 __all__ = [
            "Account",
+           "AuditCheckpoint",
            "AuditEvent",
            "AuditHead",
+           "AuditSigningKey",
            "AuthSession",
+           "Authorization",
            "Base",
            "Case",
            "CaseDecision",
            "CaseStatusChange",
            "Document",
+           "Handover",
+           "HpkeKey",
            "IdempotencyRecord",
            "Prisoner",
            "PrisonerBlockingKey",
            "RateCounter",
+           "SigningKey",
            "VerificationCode",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, String
+from sqlalchemy import DDL, BigInteger, Index, LargeBinary, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base
@@ -43,3 +43,51 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+    # Where the last signed checkpoint stands (its clock starts with the log).
+    checkpoint_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    checkpoint_at: Mapped[datetime | None]
+
+
+class AuditSigningKey(Base):
+    """Ed25519 keys that sign checkpoints; the private half only ever stored KEK-wrapped."""
+
+    __tablename__ = "audit_signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    private_wrapped: Mapped[bytes] = mapped_column(LargeBinary(1024))
+    created_at: Mapped[datetime]
+
+
+class AuditCheckpoint(Base):
+    """A signed log head: `jws` is a compact JWS over {seq, hash, at}."""
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    kid: Mapped[str] = mapped_column(String(64))
+    jws: Mapped[str] = mapped_column(String(1024))
+
+
+# PostgreSQL refuses any UPDATE or DELETE of an audit row (TRUNCATE, a table-level
+# operation for the owner only, is not affected). On SQLite the hash chain is the guard.
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$
+"""
+APPEND_ONLY_TRIGGER = """
+CREATE TRIGGER audit_events_append_only
+BEFORE UPDATE OR DELETE ON audit_events
+FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
+"""
+
+for _statement in (APPEND_ONLY_FUNCTION, APPEND_ONLY_TRIGGER):
+    event.listen(AuditEvent.__table__, "after_create",
+                 DDL(_statement.replace("%", "%%")).execute_if(dialect="postgresql"))

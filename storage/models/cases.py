@@ -31,6 +31,10 @@ class Case(Base):
     soldier: Mapped[dict[str, Any]] = mapped_column(JSON)
     prisoner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("prisoners.id"),
                                                           index=True)
+    # The strongest registry candidate while no prisoner is linked: conflicting claims are
+    # found on it too.
+    candidate_prisoner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("prisoners.id", ondelete="SET NULL"), index=True)
     checks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     match_candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     requested_documents: Mapped[list[str] | None] = mapped_column(JSON)

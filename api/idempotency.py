@@ -1,0 +1,92 @@
+"""`Idempotency-Key` on creating POSTs: one decorator, placed under the role decorator.
+
+    @blp.route("", methods=["POST"])
+    @roles_required("relative")
+    @idempotent
+    @blp.arguments(CaseIn)
+    @blp.response(201, CaseOut)
+
+A retry with the same key and the same request replays the first completed answer (status
+and body, whatever the status); the same key with another request is 422
+idempotency_key_reused. Keys belong to the calling account. Answers to requests that never
+began (a body that does not validate) and server errors are not kept: nothing happened, so
+the client may simply retry.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, current_app, request
+from sqlalchemy.exc import IntegrityError
+
+from api.errors import handle_domain_error
+from auth.roles import current_account
+from services import idempotency, unit_of_work
+from storage.errors import KinPassError, ValidationFailed
+
+HEADER = "Idempotency-Key"
+KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
+NOT_KEPT = frozenset({"validation_error", "malformed_json"})
+
+log = logging.getLogger("kinpass.idempotency")
+
+
+def _fingerprint() -> str:
+    raw = request.get_data(cache=True)
+    try:
+        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False).encode() if raw else b""
+    except (ValueError, RecursionError):
+        body = raw
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.path.encode(), request.query_string, body):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
+def _keep_refusal(account_id: Any, key: str, fingerprint: str, response: Response) -> None:
+    try:
+        idempotency.record_outcome(account_id=account_id, key=key, request_hash=fingerprint,
+                                   status=response.status_code, body=response.get_data(),
+                                   content_type=response.content_type or "")
+        unit_of_work.commit()
+    except IntegrityError:  # a concurrent request with this key answered first
+        unit_of_work.rollback()
+
+
+def idempotent(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view(*args, **kwargs)
+        if not KEY_SHAPE.match(key):
+            raise ValidationFailed(errors={HEADER: [
+                "Give 1 to 255 printable ASCII characters without spaces."]})
+        account_id = current_account().id
+        fingerprint = _fingerprint()
+        reserved = idempotency.reserve(account_id, key, fingerprint)
+        if isinstance(reserved, idempotency.Replay):
+            return Response(reserved.body, status=reserved.status,
+                            content_type=reserved.content_type)
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except KinPassError as exc:
+            if exc.code in NOT_KEPT or exc.status >= 500:
+                raise
+            response = handle_domain_error(exc)
+            if response.status_code < 500:
+                _keep_refusal(account_id, key, fingerprint, response)
+            return response
+        if response.status_code < 500:
+            idempotency.complete(reserved, response.status_code, response.get_data(),
+                                 response.content_type or "")
+        return response
+
+    return wrapper

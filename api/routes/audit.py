@@ -1,0 +1,75 @@
+"""Auditors read, search, export and verify the log; its checkpoint keys are public."""
+from __future__ import annotations
+
+import json
+
+from flask import Response
+
+from api.blueprint import Blueprint
+from auth.roles import current_account, roles_required
+from schemas.audit import (
+    AuditCheckpointPageOut,
+    AuditEventArgs,
+    AuditEventOut,
+    AuditEventPageOut,
+    AuditJwksOut,
+    AuditVerifyOut,
+    AuditWindowArgs,
+)
+from schemas.base import PageArgs
+from services import audit
+from storage.models.audit import AuditCheckpoint, AuditEvent
+from storage.paging import paginate
+
+blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="The audit log")
+
+
+def _filter(args: dict) -> audit.EventFilter:
+    return audit.EventFilter(**{k: v for k, v in args.items() if k not in ("limit", "cursor")})
+
+
+@blp.route("/events", methods=["GET"])
+@roles_required("auditor")
+@blp.arguments(AuditEventArgs, location="query")
+@blp.response(200, AuditEventPageOut)
+def list_events(args):
+    query = audit.events_query(current_account(), _filter(args))
+    items, cursor = paginate(query, [AuditEvent.seq], args["cursor"], args["limit"])
+    return {"items": items, "next_cursor": cursor}
+
+
+@blp.route("/verify", methods=["GET"])
+@roles_required("auditor")
+@blp.response(200, AuditVerifyOut)
+def verify():
+    report = audit.verify_log(current_account())
+    return {"ok": report.ok, "events": report.events,
+            "head": {"seq": report.head_seq, "hash": report.head_hash},
+            "first_bad_seq": report.first_bad_seq}
+
+
+@blp.route("/export", methods=["GET"])
+@roles_required("auditor")
+@blp.arguments(AuditWindowArgs, location="query")
+@blp.response(200, AuditEventOut, content_type="application/x-ndjson",
+              description="One event a line, oldest first")
+def export(args):
+    events = audit.export_events(current_account(), _filter(args))
+    lines = (json.dumps(event, ensure_ascii=False) + "\n" for event in events)
+    return Response(lines, mimetype="application/x-ndjson")
+
+
+@blp.route("/checkpoints", methods=["GET"])
+@roles_required("auditor")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, AuditCheckpointPageOut)
+def list_checkpoints(args):
+    query = audit.checkpoints_query(current_account())
+    items, cursor = paginate(query, [AuditCheckpoint.seq], args["cursor"], args["limit"])
+    return {"items": items, "next_cursor": cursor}
+
+
+@blp.route("/keys", methods=["GET"])
+@blp.response(200, AuditJwksOut)
+def keys():
+    return audit.checkpoint_keys()

@@ -1,0 +1,95 @@
+"""Authorizations: issue and revoke (staff), read and show as a QR code (relative, staff)."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask import Response
+
+from api.blueprint import Blueprint
+from api.case_guards import staff_case_in_state
+from api.idempotency import idempotent
+from auth.roles import CASE_STAFF, current_account, roles_required
+from schemas.authorizations import (
+    AuthorizationIn,
+    AuthorizationListArgs,
+    AuthorizationOut,
+    AuthorizationPageOut,
+    RevocationListOut,
+    RevokeIn,
+)
+from services import authorizations, qr_codes
+from storage.models.authorizations import Authorization
+from storage.paging import paginate
+
+blp = Blueprint("authorizations", __name__, url_prefix="/v1",
+                description="Travel and pickup authorizations")
+
+QR_VIEWERS = ("relative", *CASE_STAFF)
+
+
+def _image(content_type: str) -> dict:
+    return {"responses": {"200": {"description": "The token as a QR code",
+                                  "content": {content_type: {"schema": {
+                                      "type": "string", "format": "binary"}}}}}}
+
+
+@blp.route("/admin/cases/<uuid:case_id>/authorizations", methods=["POST"])
+@roles_required(*CASE_STAFF)
+@idempotent
+@staff_case_in_state("authorize")
+@blp.arguments(AuthorizationIn)
+@blp.response(201, AuthorizationOut)
+def issue_authorization(body, case_id: UUID):
+    return authorizations.issue_authorization(
+        case_id, authorizations.IssueRequest(**body), current_account())
+
+
+@blp.route("/admin/authorizations/<uuid:authorization_id>", methods=["GET"])
+@roles_required(*CASE_STAFF)
+@blp.response(200, AuthorizationOut)
+def get_authorization(authorization_id: UUID):
+    return authorizations.get_authorization(authorization_id)
+
+
+@blp.route("/admin/authorizations/<uuid:authorization_id>/revoke", methods=["POST"])
+@roles_required(*CASE_STAFF)
+@blp.arguments(RevokeIn)
+@blp.response(200, AuthorizationOut)
+def revoke_authorization(body, authorization_id: UUID):
+    return authorizations.revoke_authorization(authorization_id, body["reason"],
+                                               current_account())
+
+
+@blp.route("/cases/<uuid:case_id>/authorizations", methods=["GET"])
+@roles_required("relative")
+@blp.arguments(AuthorizationListArgs, location="query")
+@blp.response(200, AuthorizationPageOut)
+def list_case_authorizations(args, case_id: UUID):
+    query = authorizations.case_authorizations_for_relative(case_id, current_account())
+    items, cursor = paginate(query, [Authorization.issued_at, Authorization.id],
+                             args["cursor"], args["limit"])
+    return {"items": items, "next_cursor": cursor}
+
+
+@blp.route("/authorizations/<uuid:authorization_id>/qr.png", methods=["GET"])
+@roles_required(*QR_VIEWERS)
+@blp.doc(**_image("image/png"))
+def authorization_qr_png(authorization_id: UUID):
+    auth = authorizations.authorization_for_viewer(authorization_id, current_account())
+    authorizations.record_qr_view(auth, current_account())
+    return Response(qr_codes.png(auth.token), mimetype="image/png")
+
+
+@blp.route("/authorizations/<uuid:authorization_id>/qr.svg", methods=["GET"])
+@roles_required(*QR_VIEWERS)
+@blp.doc(**_image("image/svg+xml"))
+def authorization_qr_svg(authorization_id: UUID):
+    auth = authorizations.authorization_for_viewer(authorization_id, current_account())
+    authorizations.record_qr_view(auth, current_account())
+    return Response(qr_codes.svg(auth.token), mimetype="image/svg+xml")
+
+
+@blp.route("/authorizations/revocations", methods=["GET"])
+@blp.response(200, RevocationListOut)
+def revocation_list():
+    return authorizations.revocation_list()

@@ -1,0 +1,29 @@
+"""Checkpoints: verify an authorization token, redeem a pickup once."""
+from __future__ import annotations
+
+from api.blueprint import Blueprint
+from api.idempotency import idempotent
+from auth.roles import current_account, roles_required
+from schemas.checkpoint import RedeemOut, TokenIn, VerifyOut
+from services import authorizations
+
+blp = Blueprint("checkpoint", __name__, url_prefix="/v1/checkpoint",
+                description="Checkpoints")
+
+
+@blp.route("/verify", methods=["POST"])
+@roles_required("checkpoint")
+@blp.arguments(TokenIn)
+@blp.response(200, VerifyOut)
+def verify(body):
+    verdict = authorizations.verify_authorization(body["token"], current_account())
+    return {"result": verdict.result, "authorization": verdict.summary()}
+
+
+@blp.route("/redeem", methods=["POST"])
+@roles_required("checkpoint")
+@idempotent
+@blp.arguments(TokenIn)
+@blp.response(200, RedeemOut)
+def redeem(body):
+    return authorizations.redeem_authorization(body["token"], current_account())

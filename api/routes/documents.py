@@ -1,0 +1,80 @@
+"""Relatives: their documents — adding one, uploading its content, reading, shredding."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from uuid import UUID
+
+from flask import request, url_for
+from werkzeug.exceptions import ClientDisconnected
+
+from api.blueprint import Blueprint
+from api.case_guards import relative_case_in_state
+from api.http import body_content_types
+from api.idempotency import idempotent
+from auth.roles import current_account, roles_required
+from schemas.documents import CONTENT_TYPES, DocumentCreatedOut, DocumentIn, DocumentOut
+from services import documents
+from storage.errors import SizeMismatch
+from storage.sealed import MEDIA_TYPE as SEALED
+
+blp = Blueprint("documents", __name__, url_prefix="/v1", description="Relatives: documents")
+
+READ_CHUNK = 64 * 1024
+UPLOAD_BODY = {"required": True, "content": {
+    **{t: {"schema": {"type": "string", "format": "binary"}} for t in CONTENT_TYPES},
+    SEALED: {"schema": {"type": "string", "format": "binary"}}}}
+
+
+def _request_chunks() -> Iterator[bytes]:
+    """The request body a chunk at a time, never whole; a body cut short is a size mismatch."""
+    stream = request.stream
+    try:
+        while chunk := stream.read(READ_CHUNK):
+            yield chunk
+    except ClientDisconnected:
+        raise SizeMismatch() from None
+
+
+def _with_upload(document):
+    return {**{name: getattr(document, name) for name in DocumentOut().fields}, "upload": {
+        "method": "PUT",
+        "url": url_for("documents.put_content", document_id=document.id, _external=True),
+        "headers": {"Content-Type": documents.upload_media_type(document)},
+        "expires_at": document.upload_expires_at}}
+
+
+@blp.route("/cases/<uuid:case_id>/documents", methods=["POST"])
+@roles_required("relative")
+@idempotent
+@relative_case_in_state("edit")
+@blp.arguments(DocumentIn)
+@blp.response(201, DocumentCreatedOut)
+def add_document(body, case_id: UUID):
+    return _with_upload(documents.add_document(case_id=case_id, account=current_account(),
+                                               **body))
+
+
+@blp.route("/documents/<uuid:document_id>/content", methods=["PUT"])
+@roles_required("relative")
+@body_content_types(*CONTENT_TYPES, SEALED)
+@blp.doc(requestBody=UPLOAD_BODY)
+@blp.response(200, DocumentOut)
+def put_content(document_id: UUID):
+    upload = documents.Upload(content_type=request.mimetype,
+                              content_length=request.content_length,
+                              chunks=_request_chunks())
+    return documents.receive_content(document_id, current_account(), upload)
+
+
+@blp.route("/documents/<uuid:document_id>", methods=["GET"])
+@roles_required("relative")
+@blp.response(200, DocumentOut)
+def get_document(document_id: UUID):
+    return documents.document_for_relative(document_id, current_account())
+
+
+@blp.route("/documents/<uuid:document_id>", methods=["DELETE"])
+@roles_required("relative")
+@blp.response(204)
+def delete_document(document_id: UUID):
+    documents.delete_document(document_id, current_account())

@@ -1,0 +1,15 @@
+"""The server's public keys for client-side encrypted uploads (docs/encryption.md)."""
+from __future__ import annotations
+
+from api.blueprint import Blueprint
+from schemas.documents import EncryptionKeysOut
+from services import documents
+
+blp = Blueprint("encryption_keys", __name__, url_prefix="/v1",
+                description="Keys for client-side encryption")
+
+
+@blp.route("/encryption-keys", methods=["GET"])
+@blp.response(200, EncryptionKeysOut)
+def encryption_keys():
+    return {"keys": documents.encryption_keys()}

@@ -1,0 +1,32 @@
+"""Officers and supervisors: handover appointments."""
+from __future__ import annotations
+
+from api.blueprint import Blueprint
+from api.idempotency import idempotent
+from auth.roles import CASE_STAFF, current_account, roles_required
+from schemas.handovers import HandoverIn, HandoverListArgs, HandoverOut, HandoverPageOut
+from services import handovers
+from storage.models.authorizations import Handover
+from storage.paging import paginate
+
+blp = Blueprint("handovers", __name__, url_prefix="/v1/admin/handovers",
+                description="Handover appointments")
+
+
+@blp.route("", methods=["POST"])
+@roles_required(*CASE_STAFF)
+@idempotent
+@blp.arguments(HandoverIn)
+@blp.response(201, HandoverOut)
+def create_handover(body):
+    return handovers.create_handover(**body, actor=current_account())
+
+
+@blp.route("", methods=["GET"])
+@roles_required(*CASE_STAFF)
+@blp.arguments(HandoverListArgs, location="query")
+@blp.response(200, HandoverPageOut)
+def list_handovers(args):
+    items, cursor = paginate(handovers.list_handovers_query(),
+                             [Handover.starts_at, Handover.id], args["cursor"], args["limit"])
+    return {"items": items, "next_cursor": cursor}

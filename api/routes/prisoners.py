@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask import request
+
+from api.blueprint import Blueprint
+from api.http import body_content_types
+from auth.roles import CASE_STAFF, current_account, roles_required
+from schemas.prisoners import (
+    ImportArgs,
+    ImportOut,
+    MatchIn,
+    MatchOut,
+    PrisonerIn,
+    PrisonerListArgs,
+    PrisonerOut,
+    PrisonerPageOut,
+    PrisonerPatchIn,
+)
+from services import prisoner_import, prisoners
+from storage.errors import PayloadTooLarge, UnsupportedMediaType
+from storage.models.prisoners import Prisoner
+from storage.paging import paginate
+
+blp = Blueprint("prisoners", __name__, url_prefix="/v1/admin/prisoners",
+                description="Prisoner registry")
+
+CSV_BODY = {"required": True, "content": {"text/csv": {"schema": {
+    "type": "string", "description": "UTF-8 CSV, header row of Prisoner field names"}}}}
+
+
+@blp.route("", methods=["POST"])
+@roles_required(*CASE_STAFF)
+@blp.arguments(PrisonerIn)
+@blp.response(201, PrisonerOut)
+def create_prisoner(body):
+    return prisoners.create_prisoner(**body, actor=current_account())
+
+
+@blp.route("", methods=["GET"])
+@roles_required(*CASE_STAFF)
+@blp.arguments(PrisonerListArgs, location="query")
+@blp.response(200, PrisonerPageOut)
+def list_prisoners(args):
+    query = prisoners.list_prisoners_query(q=args["q"], birth_date=args["birth_date"],
+                                           status=args["status"])
+    items, cursor = paginate(query, [Prisoner.created_at, Prisoner.id], args["cursor"],
+                             args["limit"])
+    return {"items": items, "next_cursor": cursor}
+
+
+@blp.route("/<uuid:prisoner_id>", methods=["GET"])
+@roles_required(*CASE_STAFF)
+@blp.response(200, PrisonerOut)
+def get_prisoner(prisoner_id: UUID):
+    return prisoners.get_prisoner(prisoner_id)
+
+
+@blp.route("/<uuid:prisoner_id>", methods=["PATCH"])
+@roles_required(*CASE_STAFF)
+@blp.arguments(PrisonerPatchIn)
+@blp.response(200, PrisonerOut)
+def update_prisoner(body, prisoner_id: UUID):
+    return prisoners.update_prisoner(prisoner_id=prisoner_id, actor=current_account(),
+                                     changes=body)
+
+
+@blp.route("/match", methods=["POST"])
+@roles_required(*CASE_STAFF)
+@blp.arguments(MatchIn)
+@blp.response(200, MatchOut)
+def match_prisoners(body):
+    return {"candidates": prisoners.match_prisoners(**body, actor=current_account())}
+
+
+@blp.route("/import", methods=["POST"])
+@body_content_types("text/csv")
+@roles_required(*CASE_STAFF)
+@blp.arguments(ImportArgs, location="query")
+@blp.doc(requestBody=CSV_BODY)
+@blp.response(200, ImportOut)
+def import_prisoners(args):
+    if request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType()
+    if (request.content_length or 0) > prisoner_import.IMPORT_MAX_BYTES:
+        raise PayloadTooLarge()
+    return prisoner_import.import_prisoners(request.stream, dry_run=args["dry_run"],
+                                            actor=current_account(),
+                                            max_bytes=prisoner_import.IMPORT_MAX_BYTES)

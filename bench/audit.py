@@ -1,0 +1,171 @@
+"""Audit log: append throughput under concurrent writers, and chain verification speed.
+
+    .venv/bin/python -m bench.audit [--events 1000000] [--appends 2000]
+    KINPASS_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1/kinpass_bench .venv/bin/python -m bench.audit
+
+Appends: each writer thread commits one event per unit of work through the real
+unit_of_work.commit (head lock, chain hash, insert); the baseline commits one bare row per
+transaction into a table with no chain. Verification: verify_chain over N events, next to
+SHA-256 alone over the very same bytes (prev_hash ‖ canonical JSON).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import tempfile
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+from api.app import build_runtime
+from api.config import Settings
+from services import audit, unit_of_work
+from services.audit import SYSTEM, record_event
+from storage.db import normalize_url, session as db, utcnow
+from storage.models import AuditEvent, AuditHead, Base
+from storage.models.audit import GENESIS_HASH
+
+
+def _database(data_dir: str) -> str:
+    url = os.environ.get("KINPASS_BENCH_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{data_dir}/bench.db"
+    parsed = make_url(normalize_url(url))
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+    return parsed.render_as_string(hide_password=False)
+
+
+def _reset(engine) -> None:
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE audit_events, audit_head, audit_checkpoints"))
+        else:
+            for table in ("audit_events", "audit_head", "audit_checkpoints"):
+                conn.execute(text(f"DELETE FROM {table}"))
+    db.remove()
+
+
+def _threads(count: int, work) -> float:
+    start = threading.Barrier(count + 1)
+
+    def run(n: int) -> None:
+        start.wait()
+        try:
+            work(n)
+        finally:
+            db.remove()
+
+    workers = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for w in workers:
+        w.start()
+    start.wait()
+    began = time.perf_counter()
+    for w in workers:
+        w.join()
+    return time.perf_counter() - began
+
+
+def bench_appends(engine, writers: int, total: int) -> tuple[float, float]:
+    _reset(engine)
+    per = total // writers
+
+    def chained(n: int) -> None:
+        for i in range(per):
+            record_event("bench.append", SYSTEM, subject_type="bench", subject_id=f"{n}-{i}")
+            unit_of_work.commit()
+
+    def bare(n: int) -> None:
+        for i in range(per):
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO bench_plain (id, subject_id) VALUES (:i, :s)"),
+                             {"i": n * per + i, "s": f"{n}-{i}"})
+
+    ours = writers * per / _threads(writers, chained)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM bench_plain"))
+    baseline = writers * per / _threads(writers, bare)
+    report = audit.verify_chain(db())
+    db.remove()
+    assert report.ok and report.events == writers * per, report
+    return ours, baseline
+
+
+def _rows(count: int):
+    """Yield batches of chained event rows, built as write_pending builds them."""
+    prev, at, actor = GENESIS_HASH, utcnow(), uuid.uuid4()
+    batch = []
+    for seq in range(1, count + 1):
+        event = {"seq": seq, "at": at + timedelta(microseconds=seq), "actor_id": actor,
+                 "actor_role": "officer", "action": "document.view", "subject_type": "document",
+                 "subject_id": str(uuid.UUID(int=seq)), "outcome": "success",
+                 "reason": "Проверка паспорта по запросу горячей линии",
+                 "request_id": uuid.uuid4().hex, "ip": "203.0.113.7", "prev_hash": prev}
+        event["hash"] = prev = audit.chain_hash(prev, event)
+        batch.append(event)
+        if len(batch) == 20_000:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def bench_verify(engine, count: int) -> tuple[float, float, float]:
+    _reset(engine)
+    last = None
+    for batch in _rows(count):
+        with engine.begin() as conn:
+            conn.execute(insert(AuditEvent), batch)
+        last = batch[-1]
+    with engine.begin() as conn:
+        conn.execute(insert(AuditHead).values(id=1, seq=count, hash=last["hash"],
+                                              checkpoint_seq=0, checkpoint_at=utcnow()))
+    began = time.perf_counter()
+    report = audit.verify_chain(db(), release=True)
+    elapsed = time.perf_counter() - began
+    db.remove()
+    assert report.ok and report.events == count, report
+    hashed, sha_time = 0, 0.0
+    for batch in _rows(count):
+        data = [bytes.fromhex(e["prev_hash"]) + audit.canonical(e) for e in batch]
+        t = time.perf_counter()
+        for item in data:
+            hashlib.sha256(item).hexdigest()
+        sha_time += time.perf_counter() - t
+        hashed += len(data)
+    return elapsed, count / elapsed, hashed / sha_time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--appends", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = Settings.from_env({"data_dir": data_dir, "database_url": _database(data_dir)})
+        engine, _ = build_runtime(settings)
+        Base.metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE IF NOT EXISTS bench_plain "
+                              "(id BIGINT PRIMARY KEY, subject_id VARCHAR(64))"))
+        print(f"database: {engine.dialect.name}")
+        for writers in (2, 8):
+            ours, bare = bench_appends(engine, writers, args.appends)
+            print(f"append, {writers} writer threads: {ours:,.0f} events/s "
+                  f"(bare one-row commits: {bare:,.0f} rows/s)")
+        elapsed, rate, sha = bench_verify(engine, args.events)
+        print(f"verify {args.events:,} events: {elapsed:.2f} s, {rate:,.0f} events/s "
+              f"(SHA-256 alone over the same bytes: {sha:,.0f} events/s)")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

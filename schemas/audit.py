@@ -1,0 +1,93 @@
+"""Auditors' queries and the events, checkpoints and keys they read."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from schemas.base import In, Out, PageArgs, UtcDateTime
+
+
+class AuditEventTime(fields.DateTime):
+    """RFC 3339 UTC with microseconds, exactly as the event's hash covers it."""
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class AuditWindowArgs(In):
+    since = UtcDateTime(load_default=None)
+    until = UtcDateTime(load_default=None)
+
+    @validates_schema
+    def _window(self, data: dict, **_: object) -> None:
+        if data.get("since") and data.get("until") and data["until"] <= data["since"]:
+            raise ValidationError("Must be later than since.", "until")
+
+
+class AuditEventArgs(AuditWindowArgs, PageArgs):
+    actor_id = fields.UUID(load_default=None)
+    action = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    subject_type = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
+    subject_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+
+
+class AuditEventOut(Out):
+    seq = fields.Integer()
+    at = AuditEventTime()
+    actor_id = fields.UUID(allow_none=True)
+    actor_role = fields.String()
+    action = fields.String()
+    subject_type = fields.String(allow_none=True)
+    subject_id = fields.String(allow_none=True)
+    outcome = fields.String()
+    reason = fields.String(allow_none=True)
+    request_id = fields.String(allow_none=True)
+    ip = fields.String(allow_none=True)
+    prev_hash = fields.String()
+    hash = fields.String()
+
+
+class AuditEventPageOut(Out):
+    items = fields.List(fields.Nested(AuditEventOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AuditHeadOut(Out):
+    seq = fields.Integer()
+    hash = fields.String()
+
+
+class AuditVerifyOut(Out):
+    ok = fields.Boolean()
+    events = fields.Integer()
+    head = fields.Nested(AuditHeadOut)
+    first_bad_seq = fields.Integer(allow_none=True)
+
+
+class AuditCheckpointOut(Out):
+    seq = fields.Integer()
+    hash = fields.String()
+    at = UtcDateTime()
+    jws = fields.String()
+
+
+class AuditCheckpointPageOut(Out):
+    items = fields.List(fields.Nested(AuditCheckpointOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AuditJwkOut(Out):
+    kty = fields.String()
+    crv = fields.String()
+    x = fields.String()
+    kid = fields.String()
+    alg = fields.String()
+    use = fields.String()
+
+
+class AuditJwksOut(Out):
+    keys = fields.List(fields.Nested(AuditJwkOut))

@@ -1,0 +1,101 @@
+"""Authorization shapes (API.md, "Handovers and authorizations", "Authorization tokens")."""
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
+
+from schemas.base import In, Name, Out, PageArgs, Reason, UtcDateTime
+from schemas.handovers import HandoverOut
+
+KINDS = ("travel", "pickup")
+STATUSES = ("active", "revoked", "redeemed", "expired")
+_FIELDS_BY_KIND = {"travel": {"valid_from", "valid_until", "entry_point"},
+                   "pickup": {"handover_id"}}
+_REQUIRED_BY_KIND = {"travel": ("valid_from", "valid_until"), "pickup": ("handover_id",)}
+
+
+class AuthorizationIn(In):
+    """`{"kind": "travel", "valid_from", "valid_until", "entry_point"?}` or
+    `{"kind": "pickup", "handover_id"}`."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    valid_from = UtcDateTime()
+    valid_until = UtcDateTime()
+    entry_point = Name(allow_none=True)
+    handover_id = fields.UUID()
+
+    @validates_schema
+    def _fields_of_kind(self, data: dict, **_: object) -> None:
+        kind = data.get("kind")
+        if kind not in _FIELDS_BY_KIND:
+            return
+        errors: dict[str, list[str]] = {}
+        for name in _REQUIRED_BY_KIND[kind]:
+            if name not in data:
+                errors[name] = ["Missing data for required field."]
+        for name in set(data) - _FIELDS_BY_KIND[kind] - {"kind"}:
+            errors[name] = [f"Not a field of a {kind} authorization."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class RevokeIn(In):
+    reason = Reason(required=True)
+
+    @validates_schema
+    def _not_blank(self, data: dict, **_: object) -> None:
+        if "reason" in data and not data["reason"].strip():
+            raise ValidationError("Give a reason.", "reason")
+
+
+class AuthorizationOut(Out):
+    """Authorization: `entry_point` on travel, `handover` on pickup; `expired` is an active
+    authorization past its `valid_until`."""
+
+    id = fields.UUID()
+    case_id = fields.UUID()
+    kind = fields.String(metadata={"enum": list(KINDS)})
+    status = fields.String(attribute="current_status", metadata={"enum": list(STATUSES)})
+    valid_from = UtcDateTime()
+    valid_until = UtcDateTime()
+    token = fields.String()
+    issued_at = UtcDateTime()
+    entry_point = fields.String(allow_none=True)
+    handover = fields.Nested(HandoverOut, allow_none=True)
+
+    @post_dump
+    def _fields_of_kind(self, data: dict, **_: object) -> dict:
+        data.pop("handover" if data.get("kind") == "travel" else "entry_point", None)
+        return data
+
+
+class AuthorizationPageOut(Out):
+    items = fields.List(fields.Nested(AuthorizationOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AuthorizationListArgs(PageArgs):
+    pass
+
+
+class JwkOut(Out):
+    kty = fields.String()
+    crv = fields.String()
+    x = fields.String()
+    kid = fields.String()
+    alg = fields.String()
+    use = fields.String()
+
+
+class JwksOut(Out):
+    keys = fields.List(fields.Nested(JwkOut))
+
+
+class RevokedOut(Out):
+    id = fields.String()
+    revoked_at = fields.String()
+
+
+class RevocationListOut(Out):
+    issued_at = fields.String()
+    revoked = fields.List(fields.Nested(RevokedOut))
+    jws = fields.String()

@@ -1,0 +1,207 @@
+"""Case shapes: what a relative sends and sees, and what staff see besides."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from schemas.authorizations import AuthorizationOut
+from schemas.base import In, Name, Out, PageArgs, Reason, UtcDateTime
+from schemas.documents import DOCUMENT_KINDS, DocumentOut
+from schemas.prisoners import CandidateOut, PrisonerOut
+
+RELATIONSHIPS = ("mother", "father", "spouse", "sibling", "child", "grandparent", "other")
+STAFF_STATUSES = ("submitted", "in_review", "info_requested", "approval_pending", "approved",
+                  "completed", "rejected", "withdrawn")
+DECISIONS = ("approve", "reject", "request_info")
+# Letters of the Cyrillic or the Latin script, with spaces, hyphens and apostrophes between.
+_PERSON_NAME = re.compile(
+    r"^(?:[A-Za-z\u00C0-\u024F]+|[\u0400-\u04FF]+)"
+    r"(?:[ \-'\u2019](?:[A-Za-z\u00C0-\u024F]+|[\u0400-\u04FF]+))*$")
+_ALPHA3 = re.compile(r"^[A-Z]{3}$")
+
+
+def _person_name(value: str) -> None:
+    if not _PERSON_NAME.match(value):
+        raise ValidationError("Use letters of the Cyrillic or the Latin script.")
+    scripts = {"cyrillic" if "\u0400" <= ch <= "\u04ff" else "latin"
+               for ch in value if ch.isalpha()}
+    if len(scripts) > 1:
+        raise ValidationError("Write a name in one script, Cyrillic or Latin.")
+
+
+def _past(value: date) -> None:
+    if value > date.today():
+        raise ValidationError("A birth date cannot be in the future.")
+    if value.year < 1900:
+        raise ValidationError("Not a plausible birth date.")
+
+
+def PersonName(**kwargs: Any) -> fields.String:  # noqa: N802  (a field factory)
+    return fields.String(validate=[validate.Length(min=1, max=100), _person_name], **kwargs)
+
+
+def BirthDate(**kwargs: Any) -> fields.Date:  # noqa: N802
+    return fields.Date(validate=_past, **kwargs)
+
+
+class ApplicantIn(In):
+    surname = PersonName(required=True)
+    given_name = PersonName(required=True)
+    patronymic = PersonName(load_default=None)
+    birth_date = BirthDate(required=True)
+    citizenship = fields.String(load_default=None, validate=validate.Regexp(
+        _ALPHA3, error="Give an ISO 3166 alpha-3 code, e.g. RUS."))
+
+
+class SoldierIn(In):
+    surname = PersonName(required=True)
+    given_name = PersonName(required=True)
+    patronymic = PersonName(load_default=None)
+    birth_date = BirthDate(required=True)
+    birth_place = Name(load_default=None)
+    unit = Name(load_default=None)
+
+
+class CaseIn(In):
+    relationship = fields.String(required=True, validate=validate.OneOf(RELATIONSHIPS))
+    applicant = fields.Nested(ApplicantIn, required=True)
+    soldier = fields.Nested(SoldierIn, required=True)
+
+
+class ApplicantPatch(In):
+    """Merge patch: an absent field is unchanged, `null` clears an optional one."""
+
+    surname = PersonName()
+    given_name = PersonName()
+    patronymic = PersonName(allow_none=True)
+    birth_date = BirthDate()
+    citizenship = fields.String(allow_none=True, validate=validate.Regexp(
+        _ALPHA3, error="Give an ISO 3166 alpha-3 code, e.g. RUS."))
+
+
+class SoldierPatch(In):
+    surname = PersonName()
+    given_name = PersonName()
+    patronymic = PersonName(allow_none=True)
+    birth_date = BirthDate()
+    birth_place = Name(allow_none=True)
+    unit = Name(allow_none=True)
+
+
+class CasePatchIn(In):
+    relationship = fields.String(validate=validate.OneOf(RELATIONSHIPS))
+    applicant = fields.Nested(ApplicantPatch)
+    soldier = fields.Nested(SoldierPatch)
+
+
+class PersonOut(Out):
+    surname = fields.String()
+    given_name = fields.String()
+    patronymic = fields.String(allow_none=True)
+    birth_date = fields.String()
+
+
+class ApplicantOut(PersonOut):
+    citizenship = fields.String(allow_none=True)
+
+
+class SoldierOut(PersonOut):
+    birth_place = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+
+
+class StatusChangeOut(Out):
+    status = fields.String()
+    at = UtcDateTime()
+
+
+class CaseOut(Out):
+    id = fields.UUID()
+    status = fields.String()
+    relationship = fields.String()
+    applicant = fields.Nested(ApplicantOut)
+    soldier = fields.Nested(SoldierOut)
+    documents = fields.List(fields.Nested(DocumentOut))
+    required_documents = fields.List(fields.String())
+    missing_documents = fields.List(fields.String())
+    status_history = fields.List(fields.Nested(StatusChangeOut))
+    authorizations = fields.List(fields.Nested(AuthorizationOut))
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+
+
+class CasePageOut(Out):
+    items = fields.List(fields.Nested(CaseOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class CaseListArgs(PageArgs):
+    pass
+
+
+class ApplicantAccountOut(Out):
+    id = fields.UUID()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    full_name = fields.String()
+    language = fields.String()
+    status = fields.String()
+    created_at = UtcDateTime()
+
+
+class CheckOut(Out):
+    name = fields.String()
+    result = fields.String(metadata={"enum": ["clear", "consider", "fail"]})
+    detail = fields.String()
+
+
+class DecisionOut(Out):
+    decision = fields.String(metadata={"enum": list(DECISIONS)})
+    by = fields.UUID()
+    role = fields.String()
+    reason = fields.String()
+    at = UtcDateTime()
+
+
+class StaffCaseOut(CaseOut):
+    applicant_account = fields.Nested(ApplicantAccountOut)
+    checks = fields.List(fields.Nested(CheckOut))
+    match_candidates = fields.List(fields.Nested(CandidateOut))
+    linked_prisoner = fields.Nested(PrisonerOut, allow_none=True)
+    decisions = fields.List(fields.Nested(DecisionOut))
+
+
+class StaffCasePageOut(Out):
+    items = fields.List(fields.Nested(StaffCaseOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class DocumentsMissingOut(Out):
+    missing = fields.List(fields.String())
+
+
+class StaffCaseListArgs(PageArgs):
+    status = fields.String(load_default=None, validate=validate.OneOf(STAFF_STATUSES))
+
+
+class LinkIn(In):
+    prisoner_id = fields.UUID(required=True)
+
+
+class DecisionIn(In):
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    reason = Reason(required=True)
+    requested_documents = fields.List(
+        fields.String(validate=validate.OneOf(DOCUMENT_KINDS)),
+        validate=validate.Length(min=1, max=len(DOCUMENT_KINDS)), load_default=None)
+
+    @validates_schema
+    def _reason_not_blank(self, data: dict, **_: object) -> None:
+        if "reason" in data and not data["reason"].strip():
+            raise ValidationError("Give a reason.", "reason")
+        if data.get("requested_documents") and data.get("decision") != "request_info":
+            raise ValidationError("Only a request for information names documents.",
+                                  "requested_documents")

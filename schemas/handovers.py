@@ -1,0 +1,28 @@
+"""Handover appointment shapes (API.md, "Handovers and authorizations")."""
+from __future__ import annotations
+
+from marshmallow import fields
+
+from schemas.base import In, Name, Out, PageArgs, UtcDateTime
+
+
+class HandoverIn(In):
+    location = Name(required=True)
+    starts_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(required=True)
+
+
+class HandoverOut(Out):
+    id = fields.UUID()
+    location = fields.String()
+    starts_at = UtcDateTime()
+    ends_at = UtcDateTime()
+
+
+class HandoverPageOut(Out):
+    items = fields.List(fields.Nested(HandoverOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class HandoverListArgs(PageArgs):
+    pass

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from schemas.base import NAME_MAX, In, Name, Out, PageArgs, UtcDateTime
+from storage.models.prisoners import PRISONER_STATUSES, REGISTRY_NUMBER_MAX
+
+STATUS = validate.OneOf(PRISONER_STATUSES)
+
+
+def Text(**kwargs):  # noqa: N802  (a field factory)
+    return fields.String(validate=validate.Length(min=1, max=NAME_MAX), **kwargs)
+
+
+def RegistryNumber(**kwargs):  # noqa: N802
+    return fields.String(validate=validate.Length(min=1, max=REGISTRY_NUMBER_MAX), **kwargs)
+
+
+class PrisonerIn(In):
+    registry_number = RegistryNumber(required=True)
+    surname = Name(required=True)
+    given_name = Name(required=True)
+    patronymic = Name(load_default=None, allow_none=True)
+    birth_date = fields.Date(required=True)
+    birth_place = Text(load_default=None, allow_none=True)
+    unit = Text(load_default=None, allow_none=True)
+    rank = Text(load_default=None, allow_none=True)
+    service_number = Text(load_default=None, allow_none=True)
+    status = fields.String(load_default=None, allow_none=True, validate=STATUS)
+    captured_on = fields.Date(load_default=None, allow_none=True)
+    mother_name = Text(load_default=None, allow_none=True)
+    father_name = Text(load_default=None, allow_none=True)
+
+
+class PrisonerPatchIn(In):
+    registry_number = RegistryNumber()
+    surname = Name()
+    given_name = Name()
+    patronymic = Name(allow_none=True)
+    birth_date = fields.Date()
+    birth_place = Text(allow_none=True)
+    unit = Text(allow_none=True)
+    rank = Text(allow_none=True)
+    service_number = Text(allow_none=True)
+    status = fields.String(validate=STATUS)
+    captured_on = fields.Date(allow_none=True)
+    mother_name = Text(allow_none=True)
+    father_name = Text(allow_none=True)
+
+    @validates_schema
+    def _not_empty(self, data: dict, **_: object) -> None:
+        if not data:
+            raise ValidationError("Give at least one field to change.", "_schema")
+
+
+class PrisonerOut(Out):
+    id = fields.UUID()
+    registry_number = fields.String()
+    surname = fields.String()
+    given_name = fields.String()
+    patronymic = fields.String(allow_none=True)
+    surname_latin = fields.String()
+    given_name_latin = fields.String()
+    patronymic_latin = fields.String(allow_none=True)
+    birth_date = fields.Date()
+    birth_place = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    rank = fields.String(allow_none=True)
+    service_number = fields.String(allow_none=True)
+    status = fields.String()
+    captured_on = fields.Date(allow_none=True)
+    mother_name = fields.String(allow_none=True)
+    father_name = fields.String(allow_none=True)
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+
+
+class PrisonerPageOut(Out):
+    items = fields.List(fields.Nested(PrisonerOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class PrisonerListArgs(PageArgs):
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=2 * NAME_MAX))
+    birth_date = fields.Date(load_default=None)
+    status = fields.String(load_default=None, validate=STATUS)
+
+
+class MatchIn(In):
+    surname = Name(required=True)
+    given_name = Name(required=True)
+    patronymic = Name(load_default=None, allow_none=True)
+    birth_date = fields.Date(load_default=None, allow_none=True)
+    birth_place = Text(load_default=None, allow_none=True)
+    unit = Text(load_default=None, allow_none=True)
+    limit = fields.Integer(load_default=10, strict=True, validate=validate.Range(min=1, max=100))
+
+
+class CandidateOut(Out):
+    prisoner = fields.Nested(PrisonerOut)
+    score = fields.Float()
+    matched_on = fields.List(fields.String())
+
+
+class MatchOut(Out):
+    candidates = fields.List(fields.Nested(CandidateOut))
+
+
+class ImportArgs(In):
+    dry_run = fields.Boolean(load_default=False)
+
+
+class ImportErrorOut(Out):
+    line = fields.Integer()
+    field = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class ImportOut(Out):
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    skipped = fields.Integer()
+    dry_run = fields.Boolean()
+    errors = fields.List(fields.Nested(ImportErrorOut))
+    errors_truncated = fields.Boolean()

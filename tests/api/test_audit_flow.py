@@ -1,0 +1,132 @@
+"""One mother's whole journey, as the auditor reads it back: every step is in the log, in
+order, with who, what, outcome and request — and no secret of hers is."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from services import audit
+from storage.db import session as db, utcnow
+from storage.models import AuditEvent
+from tests.api.case_support import add_prisoner, complete_documents, open_case, td3
+from tests.conftest import bearer
+
+
+def _iso(moment) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ok(response, status: int = 200) -> dict:
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
+def _walk(client, register_relative, make_staff, outbox) -> dict:
+    email, password, tokens = register_relative()
+    mother = bearer(tokens["access_token"])
+    officer = make_staff("officer")
+    supervisor = make_staff("supervisor")
+    gate = make_staff("checkpoint")
+    auditor = make_staff("auditor")
+    prisoner_id = add_prisoner()
+    start = db().execute(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())).scalar()
+    db.remove()
+
+    case = open_case(client, tokens["access_token"])
+    complete_documents(case["id"], passport_mrz=td3(number="751234567"))
+    _ok(client.post(f"/v1/cases/{case['id']}/submit", headers=mother), 202)
+    staff = bearer(officer["access_token"])
+    _ok(client.get(f"/v1/admin/cases/{case['id']}", headers=staff))
+    _ok(client.post(f"/v1/admin/cases/{case['id']}/link", json={"prisoner_id": prisoner_id},
+                    headers=staff))
+    _ok(client.post(f"/v1/admin/cases/{case['id']}/decisions",
+                    json={"decision": "approve", "reason": "documents and registry agree"},
+                    headers=staff), 201)
+    _ok(client.post(f"/v1/admin/cases/{case['id']}/decisions",
+                    json={"decision": "approve", "reason": "second pair of eyes: agreed"},
+                    headers=bearer(supervisor["access_token"])), 201)
+    now = utcnow()
+    handover = _ok(client.post("/v1/admin/handovers", json={
+        "location": "Kyiv", "starts_at": _iso(now - timedelta(hours=1)),
+        "ends_at": _iso(now + timedelta(hours=5))}, headers=staff), 201)
+    travel = _ok(client.post(f"/v1/admin/cases/{case['id']}/authorizations", json={
+        "kind": "travel", "valid_from": _iso(now - timedelta(hours=1)),
+        "valid_until": _iso(now + timedelta(days=3))}, headers=staff), 201)
+    pickup = _ok(client.post(f"/v1/admin/cases/{case['id']}/authorizations", json={
+        "kind": "pickup", "handover_id": handover["id"]}, headers=staff), 201)
+    checkpoint = bearer(gate["access_token"])
+    verdict = _ok(client.post("/v1/checkpoint/verify", json={"token": pickup["token"]},
+                              headers=checkpoint))
+    assert verdict["result"] == "valid"
+    _ok(client.post("/v1/checkpoint/redeem", json={"token": pickup["token"]},
+                    headers=checkpoint))
+    assert client.get(f"/v1/admin/cases/{case['id']}", headers=mother).status_code == 403
+    return {"start": start, "case": case, "email": email, "password": password,
+            "tokens": [tokens["access_token"], tokens["refresh_token"], travel["token"],
+                       pickup["token"], officer["access_token"], officer["refresh_token"],
+                       supervisor["access_token"], gate["access_token"]],
+            "secrets": [officer["password"], officer["totp_secret"], supervisor["password"],
+                        gate["password"], auditor["password"]],
+            "auditor": bearer(auditor["access_token"]), "staff": (officer, supervisor, gate)}
+
+
+# Link and decisions answer with the staff view of the case, which is itself a read.
+EXPECTED = [
+    ("case.create", "relative", "case", "success"),
+    ("case.submit", "relative", "case", "success"),
+    ("case.view", "officer", "case", "success"),
+    ("case.link", "officer", "case", "success"),
+    ("case.view", "officer", "case", "success"),
+    ("case.decision", "officer", "case", "success"),
+    ("case.view", "officer", "case", "success"),
+    ("case.decision", "supervisor", "case", "success"),
+    ("case.view", "supervisor", "case", "success"),
+    ("handover.create", "officer", "handover", "success"),
+    ("authorization.issue", "officer", "authorization", "success"),
+    ("authorization.issue", "officer", "authorization", "success"),
+    ("checkpoint.verify", "checkpoint", "authorization", "success"),
+    ("case.complete", "checkpoint", "case", "success"),
+    ("checkpoint.redeem", "checkpoint", "authorization", "success"),
+    ("access.denied", "relative", "endpoint", "denied"),
+]
+
+
+def test_the_whole_flow_is_logged_in_order(client, register_relative, make_staff, outbox):
+    walked = _walk(client, register_relative, make_staff, outbox)
+    rows = db().execute(select(AuditEvent).where(AuditEvent.seq > walked["start"])
+                        .order_by(AuditEvent.seq)).scalars().all()
+    db.remove()
+    written = [(r.action, r.actor_role, r.subject_type, r.outcome) for r in rows]
+    assert written == EXPECTED
+    case_events = [r for r in rows if r.subject_type == "case"]
+    assert {r.subject_id for r in case_events} == {walked["case"]["id"]}
+    decisions = [r for r in rows if r.action == "case.decision"]
+    assert all(r.reason for r in decisions)
+    assert all(r.request_id and r.ip == "127.0.0.1" and r.actor_id for r in rows)
+    officer = walked["staff"][0]
+    views = [r for r in rows if r.action == "case.view"]
+    assert str(views[0].actor_id) == str(officer["id"])
+
+    report = audit.verify_log(audit.SYSTEM)
+    assert report.ok and report.first_bad_seq is None and report.events >= rows[-1].seq
+    api = _ok(client.get("/v1/audit/verify", headers=walked["auditor"]))
+    assert api["ok"] is True and api["head"]["seq"] >= rows[-1].seq
+
+
+def test_no_secret_of_the_flow_enters_the_log(client, register_relative, make_staff, outbox):
+    walked = _walk(client, register_relative, make_staff, outbox)
+    export = client.get("/v1/audit/export", headers=walked["auditor"])
+    assert export.status_code == 200
+    dump = export.get_data(as_text=True)
+    events = [json.loads(line) for line in dump.splitlines()]
+    assert len(events) > 20
+    codes = [m["code"] for m in outbox() if m.get("code")]
+    assert codes
+    forbidden = [walked["password"], *walked["tokens"], *walked["secrets"], *codes,
+                 "751234567", "L898902C3", "IVANOVA<<MARIIA", "P<RUS"]
+    for secret in forbidden:
+        assert secret not in dump, secret
+        for token_part in secret.split(".") if secret.count(".") == 2 else []:
+            assert token_part not in dump
