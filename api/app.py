@@ -1,7 +1,6 @@
 """The application factory."""
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from auth.ratelimit import RedisLimiter, SqlLimiter
 from auth.tokens import init_tokens
 from schemas.base import ProblemOut
 from services import runtime
+from services.secrets import HMAC_KEY, FixedSecret, SharedSecret, decode_hmac_key
 from storage.db import bind_engine, make_engine
 from storage.keys import load_or_create_secret, open_key_provider
 from storage.notifier import open_notifier
@@ -43,13 +43,14 @@ def build_runtime(settings: Settings) -> tuple[Any, runtime.Runtime]:
     keys = open_key_provider(str(data_dir), settings.kek, settings.kms_key_id,
                              settings.extra.get("kms_endpoint_url")
                              or os.environ.get("KINPASS_KMS_ENDPOINT_URL"))
-    pepper = hashlib.sha256(b"kinpass-pepper" + _jwt_secret(settings)).digest()
+    hmac_key = (FixedSecret(decode_hmac_key(settings.hmac_key)) if settings.hmac_key
+                else SharedSecret(HMAC_KEY, keys))
     rt = runtime.Runtime(
         settings=settings, keys=keys,
         objects=open_object_store(settings.storage_url, str(data_dir), settings.s3_endpoint_url),
         notifier=open_notifier(settings.notifier),
         limiter=RedisLimiter(settings.redis_url) if settings.redis_url else SqlLimiter(),
-        pepper=pepper, extras={})
+        hmac_key=hmac_key, extras={})
     runtime.install(rt)
     return engine, rt
 

@@ -17,6 +17,10 @@ PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 PROBLEM = {"description": "Problem details (RFC 9457)",
            "content": {"application/problem+json": {"schema": PROBLEM_REF}}}
 COMMON_ERRORS = (400, 401, 403, 404, 405, 413, 415, 429, 500, 503)
+# A request that changes something may also meet a state conflict (409) or a semantically
+# refused body or replayed Idempotency-Key (422).
+CHANGE_ERRORS = (409, 422)
+CHANGE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class Parser(FlaskParser):
@@ -68,8 +72,10 @@ class Blueprint(flask_smorest.Blueprint):
         roles = getattr(view_func, "_kinpass_roles", None)
         doc = view_func.__dict__.setdefault("_apidoc", {}).setdefault("manual_doc", {})
         responses = doc.setdefault("responses", {})
-        for status in COMMON_ERRORS:
+        changes = CHANGE_METHODS & set(options.get("methods") or ())
+        for status in COMMON_ERRORS + (CHANGE_ERRORS if changes else ()):
             responses.setdefault(str(status), PROBLEM)
+        responses["default"] = PROBLEM
         if roles:
             doc.setdefault("security", [{"bearerAuth": []}])
             doc["description"] = (doc.get("description", "") + "\n\nRoles: "

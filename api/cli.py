@@ -145,7 +145,7 @@ def audit_checkpoint() -> None:
 def audit_hash(value: str) -> None:
     """The searchable HMAC of an identifier (a document number), as the log holds it."""
     _runtime()
-    click.echo(searchable_hash(value))
+    click.echo(_run(lambda: searchable_hash(value)))
 
 
 @main.group()

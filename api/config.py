@@ -30,6 +30,7 @@ class Settings:
     kek: str | None = None
     kms_key_id: str | None = None
     jwt_secret: str | None = None
+    hmac_key: str | None = None  # else the shared one in the database, wrapped by the KEK
     retention_days: int = 180
     proxy_hops: int = 0
     metrics_token: str | None = None
@@ -59,6 +60,7 @@ class Settings:
             "kek": _env("KINPASS_KEK"),
             "kms_key_id": _env("KINPASS_KMS_KEY_ID"),
             "jwt_secret": _env("KINPASS_JWT_SECRET"),
+            "hmac_key": _env("KINPASS_HMAC_KEY"),
             "retention_days": int(_env("KINPASS_RETENTION_DAYS", "180")),
             "proxy_hops": int(_env("KINPASS_PROXY_HOPS", "0")),
             "metrics_token": _env("KINPASS_METRICS_TOKEN"),

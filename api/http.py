@@ -8,6 +8,7 @@ import uuid
 
 from flask import Flask, Response, current_app, g, request
 from pythonjsonlogger.json import JsonFormatter
+from werkzeug.exceptions import RequestHeaderFieldsTooLarge
 
 from services.audit import set_request_context
 from storage.errors import PayloadTooLarge, UnsupportedMediaType
@@ -15,6 +16,7 @@ from storage.errors import PayloadTooLarge, UnsupportedMediaType
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 BODY_METHODS = ("POST", "PUT", "PATCH")
+MAX_HEADER_BYTES, MAX_HEADERS_BYTES = 8190, 32 * 1024
 CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 access_log = logging.getLogger("kinpass.access")
@@ -47,9 +49,16 @@ def _begin_request() -> None:
     set_request_context(g.request_id, request.remote_addr)
 
 
+def _guard_headers() -> None:
+    """The same header limits as the bundled server, whatever server or proxy is in front."""
+    sizes = [len(name) + len(value) for name, value in request.headers.items()]
+    if sizes and (max(sizes) > MAX_HEADER_BYTES or sum(sizes) > MAX_HEADERS_BYTES):
+        raise RequestHeaderFieldsTooLarge()
+
+
 def _guard_body() -> None:
     """JSON endpoints take JSON up to a small limit; raw uploads declare their own types."""
-    if request.method not in BODY_METHODS:
+    if request.method not in BODY_METHODS or request.routing_exception is not None:
         return
     view = current_app.view_functions.get(request.endpoint or "")
     types = getattr(view, "_kinpass_content_types", None)
@@ -87,5 +96,6 @@ def _finish_response(response: Response) -> Response:
 
 def init_http(app: Flask) -> None:
     app.before_request(_begin_request)
+    app.before_request(_guard_headers)
     app.before_request(_guard_body)
     app.after_request(_finish_response)

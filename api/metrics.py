@@ -44,9 +44,10 @@ def _start() -> None:
 
 
 @blp.route("/metrics", methods=["GET"])
-@blp.doc(security=[{"metricsToken": []}],
+@blp.doc(security=[{"metricsToken": []}, {}],
          description="Prometheus text format; needs Authorization: Bearer KINPASS_METRICS_TOKEN. "
-                     "Answers 404 when no token is configured.")
+                     "Hidden: answers 404, never 401, without that token or when none is "
+                     "configured.")
 @blp.response(200, content_type=CONTENT_TYPE_LATEST)
 def metrics():
     token = current_app.extensions["kinpass"].settings.metrics_token

@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from api.app import create_app
 from services import accounts, jws, unit_of_work
 from services.audit import SYSTEM
+from services.document_metadata import seal_metadata
 from services.offline_verify import OfflineVerifier
 from services.prisoners import create_prisoner
 from storage.db import normalize_url, session as db, utcnow
@@ -82,8 +83,10 @@ def _approved_case() -> uuid.UUID:
     db().add(case)
     db().flush()
     db().add(CaseStatusChange(case_id=case.id, seq=1, status="approved", at=now))
-    db().add(Document(case_id=case.id, kind="passport", content_type="image/jpeg", size=1,
-                      sha256="0" * 64, status="stored", mrz=MRZ, uploaded_at=now))
+    document = Document(case_id=case.id, kind="passport", content_type="image/jpeg", size=1,
+                        sha256="0" * 64, status="stored", uploaded_at=now)
+    seal_metadata(document, mrz=MRZ, fields=None)
+    db().add(document)
     unit_of_work.commit()
     case_id = case.id
     db.remove()

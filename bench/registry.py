@@ -8,7 +8,8 @@ imported in one POST /v1/admin/prisoners/import; the baseline is csv parsing alo
 bytes. Then, through the API in the same process (Flask test client, an officer's bearer
 token, audit written and committed per request), POST /v1/admin/prisoners/match for claims in
 every romanisation, with typos, swapped dates and no patronymic, next to
-GET /v1/admin/prisoners/{id} for the same number of random records.
+GET /v1/admin/prisoners/{id} for the same number of random records; then the same claims
+through services.prisoners.match_prisoners alone (no HTTP, no audit write).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from services import accounts, unit_of_work
+from services import accounts, prisoners, unit_of_work
 from services.audit import SYSTEM
 from storage.db import normalize_url, session as db
 from storage.models import Base, PrisonerBlockingKey
@@ -140,12 +141,23 @@ def main() -> None:
         r = client.get(f"/v1/admin/prisoners/{ids[i % len(ids)]}", headers=headers)
         lookup_times.append(time.perf_counter() - t)
         assert r.status_code == 200
+    service_times = []
+    for _, query in claims:
+        t = time.perf_counter()
+        prisoners.match_prisoners(surname=query.surname, given_name=query.given_name,
+                                  patronymic=query.patronymic, birth_date=query.birth_date,
+                                  audit=False)
+        service_times.append(time.perf_counter() - t)
+        db.rollback()
+    db.remove()
     match_ms, lookup_ms = _median_ms(match_times), _median_ms(lookup_times)
     p95 = sorted(match_times)[int(len(match_times) * 0.95)] * 1000
     print(f"match: median {match_ms:.1f} ms (p95 {p95:.1f} ms), right man first in "
           f"{first / len(claims):.1%} of {len(claims)} claims")
     print(f"point lookup GET /v1/admin/prisoners/{{id}}: median {lookup_ms:.1f} ms")
     print(f"match / point lookup: {match_ms / lookup_ms:.2f}x")
+    print(f"match_prisoners alone (retrieval + scoring, no HTTP, no audit commit): median "
+          f"{_median_ms(service_times):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -28,13 +28,17 @@ class UtcDateTime(fields.DateTime):
     def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
         if value is None:
             return None
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        utc = value.astimezone(UTC).replace(microsecond=0, tzinfo=None)
+        return utc.isoformat() + "Z"
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
         result = super()._deserialize(value, attr, data, **kwargs)
         if result.tzinfo is None:
             raise ValidationError("Give a timezone (RFC 3339, e.g. 2026-03-02T10:15:00Z).")
-        return result.astimezone(UTC)
+        try:
+            return result.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Not a valid datetime.") from None
 
 
 def Name(**kwargs: Any) -> fields.String:  # noqa: N802  (a field factory)

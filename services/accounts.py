@@ -30,6 +30,7 @@ from storage.errors import (
     TokenRevoked,
     ValidationFailed,
 )
+from storage.keys import wrapped_kid
 from storage.models.accounts import RELATIVE, STAFF_ROLES, Account, AuthSession, VerificationCode
 
 CODE_TTL = timedelta(minutes=15)
@@ -64,6 +65,10 @@ def _check_password_policy(password: str) -> None:
 def _code_hash(account_id: uuid.UUID, code: str) -> str:
     return hmac.new(runtime.get().pepper, f"{account_id}:{code}".encode(),
                     hashlib.sha256).hexdigest()
+
+
+def _totp_context(account_id: uuid.UUID) -> bytes:
+    return b"totp:" + account_id.bytes
 
 
 def _send_code(account: Account) -> None:
@@ -200,7 +205,7 @@ def _check_otp(attempt: LoginAttempt, account: Account) -> None:
     if not attempt.otp:
         raise _login_failed(attempt, account, OtpRequired, "otp required")
     secret = runtime.get().keys.unwrap(account.totp_secret_wrapped,
-                                       b"totp:" + account.id.bytes).decode()
+                                       _totp_context(account.id)).decode()
     step = totp.matching_step(secret, attempt.otp)
     claimed = step is not None and db().execute(
         update(Account).where(Account.id == account.id, Account.totp_last_step < step)
@@ -245,7 +250,7 @@ def create_staff(*, email: str, full_name: str | None, role: str, actor: Any,
                       language="en", status="active",
                       password_hash=passwords.hash_password(password))
     account.totp_secret_wrapped = runtime.get().keys.wrap(secret.encode(),
-                                                          b"totp:" + account.id.bytes)
+                                                          _totp_context(account.id))
     db().add(account)
     db().flush()
     record_event("staff.create", actor, subject_type="account", subject_id=account.id,
@@ -268,3 +273,17 @@ def disable_staff(*, account_id: uuid.UUID, actor: Any) -> Account:
                  .values(revoked_at=utcnow()))
     record_event("staff.disable", actor, subject_type="account", subject_id=account.id)
     return account
+
+
+def rewrap_totp_secrets() -> int:
+    """Re-wrap every staff TOTP secret under the KEK that is active now (after a KEK
+    rotation)."""
+    keys = runtime.get().keys
+    rows = [account for account in db().execute(
+        select(Account).where(Account.totp_secret_wrapped.is_not(None))).scalars()
+        if wrapped_kid(account.totp_secret_wrapped) != keys.active_kid]
+    for account in rows:
+        account.totp_secret_wrapped = keys.rewrap(account.totp_secret_wrapped,
+                                                  _totp_context(account.id))
+    db().flush()
+    return len(rows)

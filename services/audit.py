@@ -289,24 +289,25 @@ class ChainReport:
 
 def iter_events(session: Session, batch: int = 10_000, *, upto: int | None = None,
                 query: Select | None = None, release: bool = False) -> Iterator[Any]:
-    """Rows (named tuples of EVENT_COLUMNS) in seq order, a keyset-paged batch at a time.
+    """Rows (named tuples of EVENT_COLUMNS) with seq 1..upto (default: the head) in seq order.
 
-    ``release`` ends the read transaction between batches so a long walk never holds
-    the database (SQLite takes its write lock when a transaction begins).
+    seqs are dense, so each batch is the window ``seq in (low, low + batch]``: the index
+    range is exact whatever the planner's statistics say. ``release`` ends the read
+    transaction between batches so a long walk never holds the database (SQLite takes its
+    write lock when a transaction begins).
     """
     base = query if query is not None else select(*_COLUMNS)
-    if upto is not None:
-        base = base.where(AuditEvent.seq <= upto)
-    last = 0
-    while True:
-        rows = session.connection().execute(base.where(AuditEvent.seq > last)
-                                            .order_by(AuditEvent.seq).limit(batch)).all()
+    end = _head(session)[0] if upto is None else upto
+    low = 0
+    while low < end:
+        high = min(low + batch, end)
+        rows = session.connection().execute(
+            base.where(AuditEvent.seq > low, AuditEvent.seq <= high)
+            .order_by(AuditEvent.seq)).all()
         if release:
             session.rollback()
-        if not rows:
-            return
         yield from rows
-        last = rows[-1].seq
+        low = high
 
 
 def _head(session: Session) -> tuple[int, str]:

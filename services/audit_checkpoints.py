@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services import runtime
 from storage.db import utcnow
+from storage.keys import wrapped_kid
 from storage.models.audit import AuditCheckpoint, AuditSigningKey
 
 JWS_TYPE = "kinpass-audit-checkpoint+jws"
@@ -56,6 +57,17 @@ def signing_key(session: Session) -> AuditSigningKey:
     session.add(key)
     session.flush()
     return key
+
+
+def rewrap_checkpoint_keys(session: Session) -> int:
+    """Re-wrap every checkpoint key under the KEK that is active now (after a KEK rotation)."""
+    keys = runtime.get().keys
+    rows = [row for row in session.execute(select(AuditSigningKey)).scalars()
+            if wrapped_kid(row.private_wrapped) != keys.active_kid]
+    for row in rows:
+        row.private_wrapped = keys.rewrap(row.private_wrapped, _wrap_context(row.kid))
+    session.flush()
+    return len(rows)
 
 
 def jwks(session: Session) -> dict[str, Any]:

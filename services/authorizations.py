@@ -18,6 +18,7 @@ from services import jws, runtime, signing_keys
 from services.audit import record_event
 from services.case_notifications import case_reference
 from services.cases import case_for_relative, case_for_staff, complete_case
+from services.document_metadata import document_metadata
 from services.handovers import check_window
 from services.messages import notify
 from services.mrz import parse_mrz
@@ -41,7 +42,6 @@ from storage.models.cases import Case, Document
 from storage.models.prisoners import Prisoner
 
 IDENTITY_KINDS = ("passport", "internal_passport", "id_card")
-RESULTS = ("valid", "expired", "not_yet_valid", "revoked", "redeemed", "invalid")
 
 
 # --- token contents ------------------------------------------------------------------------
@@ -70,14 +70,15 @@ def _document_number(case: Case) -> str | None:
                                Document.status == "stored")
         .order_by(Document.uploaded_at.desc(), Document.created_at.desc())).scalars().all()
     for document in documents:
-        if document.mrz:
+        meta = document_metadata(document)
+        if meta.mrz:
             try:
-                number = parse_mrz(document.mrz).document_number
+                number = parse_mrz(meta.mrz).document_number
             except (ValueError, KeyError, IndexError):
                 number = ""
             if number:
                 return number
-        number = (document.fields or {}).get("document_number")
+        number = meta.fields.get("document_number")
         if number:
             return str(number)
     return None
@@ -203,7 +204,7 @@ def issue_authorization(case_id: uuid.UUID, request: IssueRequest,
         valid_from=valid_from, valid_until=valid_until,
         entry_point=request.entry_point if request.kind == "travel" else None,
         handover_id=handover.id if handover else None, kid=kid,
-        issued_at=now, issued_by=actor.id, token="")
+        issued_at=now, issued_by=actor.id)
     auth.token = jws.sign(_claims(auth, case, prisoner, handover), key, kid=kid,
                           typ=TOKEN_TYPE)
     db().add(auth)

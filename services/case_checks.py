@@ -17,6 +17,7 @@ from rapidfuzz.distance import Levenshtein
 from sqlalchemy import and_, or_, select
 
 from services.cases import IDENTITY_KINDS, documents_of
+from services.document_metadata import DocumentMetadata, document_metadata
 from services.documents import document_number_hmac
 from services.matching import MatchQuery, score_candidate
 from services.mrz import Mrz, MrzError, parse_mrz
@@ -125,6 +126,7 @@ def _label(kind: str) -> str:
 @dataclass
 class IdentityDocument:
     document: Document
+    meta: DocumentMetadata
     mrz: Mrz | None = None
     mrz_error: str | None = None
 
@@ -134,7 +136,7 @@ class IdentityDocument:
 
     @property
     def fields(self) -> dict[str, Any]:
-        return self.document.fields or {}
+        return self.meta.fields
 
     @property
     def number(self) -> str | None:
@@ -178,10 +180,10 @@ class Evidence:
 
 
 def _read_identity(document: Document, today: date) -> IdentityDocument:
-    item = IdentityDocument(document)
-    if document.mrz:
+    item = IdentityDocument(document, document_metadata(document))
+    if item.meta.mrz:
         try:
-            item.mrz = parse_mrz(document.mrz, today=today)
+            item.mrz = parse_mrz(item.meta.mrz, today=today)
         except MrzError as exc:
             item.mrz_error = str(exc)
     return item
@@ -228,7 +230,7 @@ def document_integrity(ev: Evidence) -> Outcome:
 
 
 def mrz_valid(ev: Evidence) -> Outcome:
-    with_mrz = [i for i in ev.identity if i.document.mrz]
+    with_mrz = [i for i in ev.identity if i.meta.mrz]
     if not with_mrz:
         return CONSIDER, ("No MRZ was given (an internal passport has none); compare the "
                           "document with the declared data by eye.")
@@ -344,7 +346,7 @@ def _parent_outcome(fields: dict[str, Any], parent: dict[str, Any], name_field: 
 
 
 def _birth_certificate_outcome(ev: Evidence, certificate: Document) -> Outcome:
-    fields = certificate.fields or {}
+    fields = document_metadata(certificate).fields
     if not fields:
         return CONSIDER, "The birth certificate carries no typed fields; read it by eye."
     case, relationship = ev.case, ev.case.relationship
@@ -372,7 +374,7 @@ def _birth_certificate_outcome(ev: Evidence, certificate: Document) -> Outcome:
 
 
 def _marriage_certificate_outcome(ev: Evidence, certificate: Document) -> Outcome:
-    fields = certificate.fields or {}
+    fields = document_metadata(certificate).fields
     if not fields:
         return CONSIDER, "The marriage certificate carries no typed fields; read it by eye."
     wrong = _child_differences(fields, ev.case.soldier, "spouse_")

@@ -11,16 +11,18 @@ import hashlib
 import hmac
 import logging
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from services import runtime
+from services.accounts import rewrap_totp_secrets
 from services.audit import record_event
+from services.audit_checkpoints import rewrap_checkpoint_keys
 from services.case_states import EDITABLE
 from services.cases import (
     case_for_relative,
@@ -28,7 +30,9 @@ from services.cases import (
     documents_of,
     ensure_editable,
 )
+from services.document_metadata import key_context as metadata_key_context, seal_metadata
 from services.mrz import MrzError, parse_mrz
+from services.secrets import rewrap_secrets
 from services.signing_keys import rewrap_signing_keys
 from services.uploads import Expected, PlaintextCheck, checked, finished, limited, sealed_size_bound
 from storage.db import session as db, utcnow
@@ -101,18 +105,14 @@ def encryption_keys() -> list[dict[str, str]]:
     return hpke_keyring().public_keys()
 
 
-def rotate_kek(actor: Any) -> dict[str, Any]:
-    """A new active KEK (local keyring file; an environment or KMS KEK rotates in its own
-    configuration), then every wrapped DEK and server key re-wrapped under it. Content is
-    not touched. Blobs already under the active KEK are skipped, so a re-run finishes an
-    interrupted one."""
+def _rewrap_documents(column: InstrumentedAttribute[bytes | None],
+                      context: Callable[[uuid.UUID], bytes], active: str) -> int:
+    """Re-wrap one wrapped-key column of every document, a batch at a time."""
     keys = runtime.get().keys
-    active = keys.rotate() if isinstance(keys, LocalFileKeyProvider) else keys.active_kid
     rewrapped, last = 0, None
     while True:
-        query = (select(Document.id, Document.wrapped_dek)
-                 .where(Document.wrapped_dek.is_not(None)).order_by(Document.id)
-                 .limit(REWRAP_BATCH))
+        query = (select(Document.id, column).where(column.is_not(None))
+                 .order_by(Document.id).limit(REWRAP_BATCH))
         if last is not None:
             query = query.where(Document.id > last)
         rows = db().execute(query).all()
@@ -121,15 +121,36 @@ def rotate_kek(actor: Any) -> dict[str, Any]:
         for doc_id, wrapped in rows:
             if wrapped_kid(wrapped) != active:
                 db().execute(update(Document).where(Document.id == doc_id)
-                             .values(wrapped_dek=keys.rewrap(wrapped, doc_id.bytes)))
+                             .values({column: keys.rewrap(wrapped, context(doc_id))}))
                 rewrapped += 1
         last = rows[-1][0]
-    hpke = hpke_keyring().rewrap()
-    signing = rewrap_signing_keys(actor)
+    return rewrapped
+
+
+def rotate_kek(actor: Any) -> dict[str, Any]:
+    """A new active KEK (local keyring file; an environment or KMS KEK rotates in its own
+    configuration), then every key the server keeps wrapped re-wrapped under it: document
+    data and metadata keys, HPKE, signing and audit checkpoint keys, staff TOTP secrets and
+    the shared HMAC key. Content is not touched. Blobs already under the active KEK are
+    skipped, so a re-run finishes an interrupted one."""
+    keys = runtime.get().keys
+    active = keys.rotate() if isinstance(keys, LocalFileKeyProvider) else keys.active_kid
+    counts = {
+        "data_keys": _rewrap_documents(Document.wrapped_dek, lambda doc_id: doc_id.bytes,
+                                       active),
+        "metadata_keys": _rewrap_documents(Document.meta_key_wrapped, metadata_key_context,
+                                           active),
+        "hpke_keys": hpke_keyring().rewrap(),
+        "signing_keys": rewrap_signing_keys(actor),
+        "audit_keys": rewrap_checkpoint_keys(db()),
+        "totp_secrets": rewrap_totp_secrets(),
+        "service_secrets": rewrap_secrets(keys),
+    }
     db().flush()
     record_event("kek.rotate", actor, subject_type="kek", subject_id=active,
-                 reason=f"{rewrapped} data keys, {hpke} HPKE keys re-wrapped")
-    return {"kid": active, "data_keys": rewrapped, "hpke_keys": hpke, "signing_keys": signing}
+                 reason=", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items())
+                 + " re-wrapped")
+    return {"kid": active, **counts}
 
 
 # --- the access policy ---------------------------------------------------------------------
@@ -163,20 +184,21 @@ def _release_snapshot() -> None:
 def add_document(*, case_id: uuid.UUID, account: Account, kind: str, content_type: str,
                  size: int, sha256: str, encryption: str = "server", mrz: str | None = None,
                  fields: dict[str, Any] | None = None) -> Document:
-    """A pending document; its content comes with the upload. The document number is kept
-    only as an HMAC, never in clear among the fields."""
+    """A pending document; its content comes with the upload. The MRZ and fields (document
+    number included) are sealed under the document's own key; the number is also kept as an
+    HMAC, to find duplicates."""
     case = case_for_relative(case_id, account)
     ensure_editable(case)
     if size > runtime.get().settings.max_upload_bytes:
         raise PayloadTooLarge()
     number = _document_number(mrz, fields)
-    kept = {k: v for k, v in (fields or {}).items() if k != "document_number"}
     now = utcnow()
     document = Document(
-        case_id=case.id, kind=kind, content_type=content_type, size=size,
-        sha256=sha256.lower(), encryption=encryption, status="pending_upload", mrz=mrz,
-        fields=kept or None, number_hmac=document_number_hmac(number) if number else None,
+        id=uuid.uuid4(), case_id=case.id, kind=kind, content_type=content_type, size=size,
+        sha256=sha256.lower(), encryption=encryption, status="pending_upload",
+        number_hmac=document_number_hmac(number) if number else None,
         created_at=now, upload_expires_at=now + UPLOAD_TTL)
+    seal_metadata(document, mrz=mrz, fields=fields)
     db().add(document)
     db().flush()
     record_event("document.create", account, subject_type="document", subject_id=document.id)
@@ -322,15 +344,15 @@ def read_content(document_id: uuid.UUID, account: Account, reason: str | None) -
 # --- shredding -----------------------------------------------------------------------------
 
 def _shred(document: Document) -> None:
-    """Destroy the wrapped DEK (the content is unrecoverable from then on) and what was read
-    off the document; the object goes after the commit, or with `kinpass gc`."""
+    """Destroy the wrapped DEK and metadata key (content, MRZ and fields are unrecoverable
+    from then on); the object goes after the commit, or with `kinpass gc`."""
     if document.object_key:
         forget_object_after_commit(document.object_key)
     document.status = "shredded"
     document.wrapped_dek = None
     document.object_key = None
-    document.mrz = None
-    document.fields = None
+    document.meta_sealed = None
+    document.meta_key_wrapped = None
     document.number_hmac = None
     document.upload_expires_at = None
     document.shredded_at = utcnow()

@@ -1,14 +1,13 @@
 """Handover appointments: where and when a prisoner is handed over."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import Select, select
 
 from services.audit import record_event
 from storage.db import session as db
-from storage.errors import NotFound, ValidationFailed
+from storage.errors import ValidationFailed
 from storage.models.accounts import Account
 from storage.models.authorizations import Handover
 
@@ -33,9 +32,3 @@ def create_handover(*, location: str, starts_at: datetime, ends_at: datetime,
 def list_handovers_query() -> Select:
     return select(Handover)
 
-
-def get_handover(handover_id: uuid.UUID) -> Handover:
-    handover = db().get(Handover, handover_id)
-    if handover is None:
-        raise NotFound()
-    return handover

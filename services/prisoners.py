@@ -270,18 +270,20 @@ _SCORED_COLUMNS = (Prisoner.id, Prisoner.surname, Prisoner.given_name, Prisoner.
                    Prisoner.birth_date, Prisoner.birth_place, Prisoner.unit)
 
 
-def _candidate_ids(keys: set[str]) -> list[uuid.UUID]:
-    """The prisoners sharing the most blocking keys with the claim, found through the index."""
+def _candidates(keys: set[str]) -> list[Any]:
+    """Scoring columns of the prisoners sharing the most blocking keys with the claim, found
+    through the key index, most keys first."""
     if not keys:
         return []
     shared = func.count().label("shared")
-    rows = db().execute(
-        select(PrisonerBlockingKey.prisoner_id, shared)
-        .where(PrisonerBlockingKey.key.in_(sorted(keys)))
-        .group_by(PrisonerBlockingKey.prisoner_id)
-        .order_by(shared.desc(), PrisonerBlockingKey.prisoner_id)
-        .limit(CANDIDATE_POOL)).all()
-    return [row.prisoner_id for row in rows]
+    top = (select(PrisonerBlockingKey.prisoner_id, shared)
+           .where(PrisonerBlockingKey.key.in_(sorted(keys)))
+           .group_by(PrisonerBlockingKey.prisoner_id)
+           .order_by(shared.desc(), PrisonerBlockingKey.prisoner_id)
+           .limit(CANDIDATE_POOL).subquery())
+    return list(db().execute(
+        select(*_SCORED_COLUMNS).join(top, top.c.prisoner_id == Prisoner.id)
+        .order_by(top.c.shared.desc(), Prisoner.id)))
 
 
 def match_prisoners(*, surname: str, given_name: str, patronymic: str | None = None,
@@ -297,10 +299,7 @@ def match_prisoners(*, surname: str, given_name: str, patronymic: str | None = N
         raise ValidationFailed(errors=errors)
     query = MatchQuery(surname=surname, given_name=given_name, patronymic=patronymic,
                        birth_date=birth_date, birth_place=birth_place, unit=unit)
-    ids = _candidate_ids(query_keys(query))
-    rows = {row.id: row for row in db().execute(
-        select(*_SCORED_COLUMNS).where(Prisoner.id.in_(ids)))} if ids else {}
-    ranked = rank(query, (record_of(rows[i]) for i in ids if i in rows), limit=max(0, limit))
+    ranked = rank(query, map(record_of, _candidates(query_keys(query))), limit=max(0, limit))
     best = [record.ref for record, _ in ranked]
     prisoners = {p.id: p for p in db().execute(
         select(Prisoner).where(Prisoner.id.in_(best))).scalars()} if best else {}

@@ -3,10 +3,10 @@
 Revision ID: 0001
 Revises:
 """
-from alembic import op
 import sqlalchemy as sa
-import storage.db
+from alembic import op
 
+import storage.db
 
 revision = '0001'
 down_revision = None
@@ -31,6 +31,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email'),
     sa.UniqueConstraint('phone')
+    )
+    op.create_table('audit_checkpoints',
+    sa.Column('seq', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.Column('at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('kid', sa.String(length=64), nullable=False),
+    sa.Column('jws', sa.String(length=1024), nullable=False),
+    sa.PrimaryKeyConstraint('seq')
     )
     op.create_table('audit_events',
     sa.Column('seq', sa.BigInteger(), autoincrement=False, nullable=False),
@@ -58,8 +66,29 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.Column('checkpoint_seq', sa.BigInteger(), nullable=False),
+    sa.Column('checkpoint_at', storage.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('audit_signing_keys',
+    sa.Column('kid', sa.String(length=64), nullable=False),
+    sa.Column('public_key', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('private_wrapped', sa.LargeBinary(length=1024), nullable=False),
+    sa.Column('created_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('kid')
+    )
+    op.create_table('hpke_keys',
+    sa.Column('kid', sa.String(length=64), nullable=False),
+    sa.Column('suite', sa.String(length=40), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('public_key', sa.Text(), nullable=False),
+    sa.Column('private_key_wrapped', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('kid')
+    )
+    with op.batch_alter_table('hpke_keys', schema=None) as batch_op:
+        batch_op.create_index('uq_hpke_keys_active_suite', ['suite'], unique=True, postgresql_where=sa.text('active'), sqlite_where=sa.text('active'))
+
     op.create_table('idempotency_records',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('account_id', sa.Uuid(), nullable=False),
@@ -75,6 +104,14 @@ def upgrade() -> None:
     with op.batch_alter_table('idempotency_records', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_idempotency_records_created_at'), ['created_at'], unique=False)
 
+    op.create_table('prisoner_blocking_keys',
+    sa.Column('prisoner_id', sa.Uuid(), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.PrimaryKeyConstraint('prisoner_id', 'key')
+    )
+    with op.batch_alter_table('prisoner_blocking_keys', schema=None) as batch_op:
+        batch_op.create_index('ix_prisoner_blocking_keys_key', ['key', 'prisoner_id'], unique=False)
+
     op.create_table('prisoners',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('registry_number', sa.String(length=64), nullable=False),
@@ -84,6 +121,9 @@ def upgrade() -> None:
     sa.Column('surname_latin', sa.String(length=200), nullable=False),
     sa.Column('given_name_latin', sa.String(length=200), nullable=False),
     sa.Column('patronymic_latin', sa.String(length=200), nullable=True),
+    sa.Column('surname_key', sa.String(length=200), nullable=False),
+    sa.Column('given_name_key', sa.String(length=200), nullable=False),
+    sa.Column('patronymic_key', sa.String(length=200), nullable=True),
     sa.Column('birth_date', sa.Date(), nullable=False),
     sa.Column('birth_place', sa.String(length=100), nullable=True),
     sa.Column('unit', sa.String(length=100), nullable=True),
@@ -101,6 +141,8 @@ def upgrade() -> None:
     with op.batch_alter_table('prisoners', schema=None) as batch_op:
         batch_op.create_index('ix_prisoners_birth_date', ['birth_date'], unique=False)
         batch_op.create_index('ix_prisoners_created', ['created_at', 'id'], unique=False)
+        batch_op.create_index('ix_prisoners_given_name_key', ['given_name_key'], unique=False)
+        batch_op.create_index('ix_prisoners_surname_key', ['surname_key', 'given_name_key'], unique=False)
 
     op.create_table('rate_counters',
     sa.Column('key', sa.String(length=200), nullable=False),
@@ -108,6 +150,24 @@ def upgrade() -> None:
     sa.Column('count', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('key', 'window')
     )
+    op.create_table('service_secrets',
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('wrapped', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
+    op.create_table('signing_keys',
+    sa.Column('kid', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('public_key', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('private_key_wrapped', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('retired_at', storage.db.UtcDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('kid')
+    )
+    with op.batch_alter_table('signing_keys', schema=None) as batch_op:
+        batch_op.create_index('uq_signing_keys_active', ['status'], unique=True, postgresql_where=sa.text("status = 'active'"), sqlite_where=sa.text("status = 'active'"))
+
     op.create_table('auth_sessions',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('account_id', sa.Uuid(), nullable=False),
@@ -129,6 +189,7 @@ def upgrade() -> None:
     sa.Column('applicant', sa.JSON(), nullable=False),
     sa.Column('soldier', sa.JSON(), nullable=False),
     sa.Column('prisoner_id', sa.Uuid(), nullable=True),
+    sa.Column('candidate_prisoner_id', sa.Uuid(), nullable=True),
     sa.Column('checks', sa.JSON(), nullable=True),
     sa.Column('match_candidates', sa.JSON(), nullable=True),
     sa.Column('requested_documents', sa.JSON(), nullable=True),
@@ -138,22 +199,28 @@ def upgrade() -> None:
     sa.Column('submitted_at', storage.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('closed_at', storage.db.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ),
+    sa.ForeignKeyConstraint(['candidate_prisoner_id'], ['prisoners.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['prisoner_id'], ['prisoners.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_account_created', ['account_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_candidate_prisoner_id'), ['candidate_prisoner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_prisoner_id'), ['prisoner_id'], unique=False)
         batch_op.create_index('ix_cases_status_submitted', ['status', 'submitted_at', 'id'], unique=False)
 
-    op.create_table('prisoner_blocking_keys',
-    sa.Column('prisoner_id', sa.Uuid(), nullable=False),
-    sa.Column('key', sa.String(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['prisoner_id'], ['prisoners.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('prisoner_id', 'key')
+    op.create_table('handovers',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('location', sa.String(length=100), nullable=False),
+    sa.Column('starts_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.Uuid(), nullable=True),
+    sa.Column('created_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['accounts.id'], ),
+    sa.PrimaryKeyConstraint('id')
     )
-    with op.batch_alter_table('prisoner_blocking_keys', schema=None) as batch_op:
-        batch_op.create_index('ix_prisoner_blocking_keys_key', ['key'], unique=False)
+    with op.batch_alter_table('handovers', schema=None) as batch_op:
+        batch_op.create_index('ix_handovers_starts', ['starts_at', 'id'], unique=False)
 
     op.create_table('verification_codes',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -168,6 +235,38 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('verification_codes', schema=None) as batch_op:
         batch_op.create_index('ix_verification_codes_account', ['account_id'], unique=False)
+
+    op.create_table('authorizations',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('case_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('valid_from', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('entry_point', sa.String(length=100), nullable=True),
+    sa.Column('handover_id', sa.Uuid(), nullable=True),
+    sa.Column('kid', sa.String(length=64), nullable=False),
+    sa.Column('token', sa.Text(), nullable=False),
+    sa.Column('issued_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('issued_by', sa.Uuid(), nullable=True),
+    sa.Column('revoked_at', storage.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by', sa.Uuid(), nullable=True),
+    sa.Column('revoke_reason', sa.Text(), nullable=True),
+    sa.Column('redeemed_at', storage.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('redeemed_by', sa.Uuid(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['handover_id'], ['handovers.id'], ),
+    sa.ForeignKeyConstraint(['issued_by'], ['accounts.id'], ),
+    sa.ForeignKeyConstraint(['kid'], ['signing_keys.kid'], ),
+    sa.ForeignKeyConstraint(['redeemed_by'], ['accounts.id'], ),
+    sa.ForeignKeyConstraint(['revoked_by'], ['accounts.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('authorizations', schema=None) as batch_op:
+        batch_op.create_index('ix_authorizations_case', ['case_id', 'issued_at', 'id'], unique=False)
+        batch_op.create_index('ix_authorizations_kid_valid', ['kid', 'valid_until'], unique=False)
+        batch_op.create_index('ix_authorizations_revoked', ['status', 'valid_until'], unique=False)
+        batch_op.create_index('uq_authorizations_active_kind', ['case_id', 'kind'], unique=True, postgresql_where=sa.text("status = 'active'"), sqlite_where=sa.text("status = 'active'"))
 
     op.create_table('case_decisions',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -205,8 +304,8 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('encryption', sa.String(length=10), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('mrz', sa.String(length=200), nullable=True),
-    sa.Column('fields', sa.JSON(), nullable=True),
+    sa.Column('meta_sealed', sa.LargeBinary(), nullable=True),
+    sa.Column('meta_key_wrapped', sa.LargeBinary(), nullable=True),
     sa.Column('number_hmac', sa.String(length=64), nullable=True),
     sa.Column('object_key', sa.String(length=100), nullable=True),
     sa.Column('wrapped_dek', sa.LargeBinary(), nullable=True),
@@ -239,17 +338,25 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_case_decisions_case_id'))
 
     op.drop_table('case_decisions')
+    with op.batch_alter_table('authorizations', schema=None) as batch_op:
+        batch_op.drop_index('uq_authorizations_active_kind', postgresql_where=sa.text("status = 'active'"), sqlite_where=sa.text("status = 'active'"))
+        batch_op.drop_index('ix_authorizations_revoked')
+        batch_op.drop_index('ix_authorizations_kid_valid')
+        batch_op.drop_index('ix_authorizations_case')
+
+    op.drop_table('authorizations')
     with op.batch_alter_table('verification_codes', schema=None) as batch_op:
         batch_op.drop_index('ix_verification_codes_account')
 
     op.drop_table('verification_codes')
-    with op.batch_alter_table('prisoner_blocking_keys', schema=None) as batch_op:
-        batch_op.drop_index('ix_prisoner_blocking_keys_key')
+    with op.batch_alter_table('handovers', schema=None) as batch_op:
+        batch_op.drop_index('ix_handovers_starts')
 
-    op.drop_table('prisoner_blocking_keys')
+    op.drop_table('handovers')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_status_submitted')
         batch_op.drop_index(batch_op.f('ix_cases_prisoner_id'))
+        batch_op.drop_index(batch_op.f('ix_cases_candidate_prisoner_id'))
         batch_op.drop_index('ix_cases_account_created')
 
     op.drop_table('cases')
@@ -257,16 +364,32 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_auth_sessions_account_id'))
 
     op.drop_table('auth_sessions')
+    with op.batch_alter_table('signing_keys', schema=None) as batch_op:
+        batch_op.drop_index('uq_signing_keys_active', postgresql_where=sa.text("status = 'active'"), sqlite_where=sa.text("status = 'active'"))
+
+    op.drop_table('signing_keys')
+    op.drop_table('service_secrets')
     op.drop_table('rate_counters')
     with op.batch_alter_table('prisoners', schema=None) as batch_op:
+        batch_op.drop_index('ix_prisoners_surname_key')
+        batch_op.drop_index('ix_prisoners_given_name_key')
         batch_op.drop_index('ix_prisoners_created')
         batch_op.drop_index('ix_prisoners_birth_date')
 
     op.drop_table('prisoners')
+    with op.batch_alter_table('prisoner_blocking_keys', schema=None) as batch_op:
+        batch_op.drop_index('ix_prisoner_blocking_keys_key')
+
+    op.drop_table('prisoner_blocking_keys')
     with op.batch_alter_table('idempotency_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotency_records_created_at'))
 
     op.drop_table('idempotency_records')
+    with op.batch_alter_table('hpke_keys', schema=None) as batch_op:
+        batch_op.drop_index('uq_hpke_keys_active_suite', postgresql_where=sa.text('active'), sqlite_where=sa.text('active'))
+
+    op.drop_table('hpke_keys')
+    op.drop_table('audit_signing_keys')
     op.drop_table('audit_head')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_events_subject')
@@ -275,5 +398,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audit_events_action')
 
     op.drop_table('audit_events')
+    op.drop_table('audit_checkpoints')
     op.drop_table('accounts')
     # ### end Alembic commands ###

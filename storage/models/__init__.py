@@ -7,6 +7,7 @@ from storage.models.cases import Case, CaseDecision, CaseStatusChange, Document
 from storage.models.encryption_keys import HpkeKey
 from storage.models.prisoners import Prisoner, PrisonerBlockingKey
 from storage.models.requests import IdempotencyRecord, RateCounter
+from storage.models.secrets import ServiceSecret
 
 __all__ = [
            "Account",
@@ -27,6 +28,7 @@ __all__ = [
            "Prisoner",
            "PrisonerBlockingKey",
            "RateCounter",
+           "ServiceSecret",
            "SigningKey",
            "VerificationCode",
 ]

@@ -85,9 +85,11 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     encryption: Mapped[str] = mapped_column(String(10), default="server")
     status: Mapped[str] = mapped_column(String(20), default="pending_upload")
-    mrz: Mapped[str | None] = mapped_column(String(200))
-    fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # HMAC of the document number, so duplicates are found without storing the number twice.
+    # The declared MRZ and fields, sealed under the document's own metadata key, which is
+    # kept only wrapped by the KEK (services/document_metadata.py); both go at shredding.
+    meta_sealed: Mapped[bytes | None]
+    meta_key_wrapped: Mapped[bytes | None]
+    # HMAC of the document number, so duplicates are found without the number in clear.
     number_hmac: Mapped[str | None] = mapped_column(String(64))
     object_key: Mapped[str | None] = mapped_column(String(100))
     wrapped_dek: Mapped[bytes | None]

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import Connection, ForeignKey, Index, String
+from sqlalchemy import Connection, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base, utcnow
@@ -53,13 +53,15 @@ class Prisoner(Base):
 class PrisonerBlockingKey(Base):
     """Candidate retrieval for matching: a few short keys per prisoner, looked up by index.
 
-    The (key, prisoner_id) index covers the look-up, so retrieval never reads the table.
+    The (key, prisoner_id) index covers the look-up, so retrieval never reads the table. It is
+    a derived index written only by services.prisoners (replaced whenever a name or the birth
+    date changes), with no foreign key: a per-row referential check would double the cost of
+    the ~20 rows each imported prisoner adds. Whatever deletes a prisoner deletes his keys.
     """
 
     __tablename__ = "prisoner_blocking_keys"
 
-    prisoner_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("prisoners.id", ondelete="CASCADE"), primary_key=True)
+    prisoner_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(BLOCKING_KEY_MAX), primary_key=True)
 
     __table_args__ = (Index("ix_prisoner_blocking_keys_key", "key", "prisoner_id"),)

@@ -7,6 +7,7 @@ from datetime import date
 
 from services import unit_of_work
 from services.audit import SYSTEM
+from services.document_metadata import seal_metadata
 from services.mrz import check_digit
 from services.prisoners import create_prisoner
 from storage.db import session as db, utcnow
@@ -48,8 +49,9 @@ def add_document(case_id: str, kind: str, *, mrz: str | None = None, fields: dic
     """A document as the upload API leaves it once stored (inserted directly)."""
     document = Document(case_id=uuid.UUID(case_id), kind=kind, content_type="image/jpeg",
                         size=1000, sha256=hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
-                        encryption="server", status=status, mrz=mrz, fields=fields,
+                        encryption="server", status=status,
                         uploaded_at=utcnow() if status == "stored" else None)
+    seal_metadata(document, mrz=mrz, fields=fields)
     db().add(document)
     unit_of_work.commit()
     document_id = document.id

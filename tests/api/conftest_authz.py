@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from services import unit_of_work
 from services.audit import SYSTEM
+from services.document_metadata import seal_metadata
 from services.prisoners import create_prisoner
 from storage.db import session as db, utcnow
 from storage.models.cases import Case, CaseStatusChange, Document
@@ -70,7 +71,8 @@ class World:
 
     def approved_case(self, relative: Relative | None = None, *, status: str = "approved",
                       prisoner_status: str = "held", linked: bool = True,
-                      mrz: str | None = SPECIMEN_MRZ) -> tuple[Relative, uuid.UUID, uuid.UUID]:
+                      mrz: str | None = SPECIMEN_MRZ, kind: str = "passport",
+                      fields: dict | None = None) -> tuple[Relative, uuid.UUID, uuid.UUID]:
         """(relative, case id, prisoner id) of a case in ``status`` with a linked prisoner."""
         relative = relative or self.relative()
         now = utcnow()
@@ -88,8 +90,10 @@ class World:
         for seq, step in enumerate(["draft", "submitted", "in_review", "approval_pending",
                                     "approved"][: _depth(status)], start=1):
             db().add(CaseStatusChange(case_id=case.id, seq=seq, status=step, at=now))
-        db().add(Document(case_id=case.id, kind="passport", content_type="image/jpeg", size=10,
-                          sha256="0" * 64, status="stored", mrz=mrz, uploaded_at=now))
+        document = Document(case_id=case.id, kind=kind, content_type="image/jpeg",
+                            size=10, sha256="0" * 64, status="stored", uploaded_at=now)
+        seal_metadata(document, mrz=mrz, fields=fields)
+        db().add(document)
         unit_of_work.commit()
         case_id, prisoner_id = case.id, prisoner.id
         db.remove()

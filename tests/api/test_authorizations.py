@@ -21,6 +21,8 @@ from storage.models import AuditEvent, Authorization, Prisoner
 from tests.api.conftest_authz import World, hours, iso
 from tests.conftest import bearer
 
+UNKNOWN_ID = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
+
 
 @pytest.fixture
 def world(client, register_relative, make_staff):
@@ -143,7 +145,15 @@ def test_issue_pickup_carries_prisoner_and_handover(world, client, outbox):
 
 
 def test_document_number_from_typed_fields_without_mrz(world, client):
-    _, case_id, _ = world.approved_case(mrz=None)
+    _, case_id, _ = world.approved_case(mrz=None, kind="internal_passport",
+                                        fields={"document_number": "4512 345678",
+                                                "surname": "Иванова"})
+    auth = world.travel(case_id)
+    assert jose_claims(client, auth["token"])[1]["holder"]["document_number"] == "4512 345678"
+
+
+def test_no_document_number_without_mrz_or_typed_number(world, client):
+    _, case_id, _ = world.approved_case(mrz=None, kind="id_card", fields={"surname": "Иванова"})
     auth = world.travel(case_id)
     assert jose_claims(client, auth["token"])[1]["holder"]["document_number"] is None
 
@@ -198,10 +208,10 @@ def test_pickup_needs_a_linked_held_prisoner(world, linked, prisoner_status):
     ({"kind": "travel", "valid_from": "2026-03-02T10:00:00Z",
       "valid_until": "2026-03-01T10:00:00Z"}, "valid_until"),
     ({"kind": "travel", "valid_from": "2026-03-02T10:00:00Z",
-      "valid_until": "2026-03-03T10:00:00Z", "handover_id": str(uuid.uuid4())}, "handover_id"),
+      "valid_until": "2026-03-03T10:00:00Z", "handover_id": UNKNOWN_ID}, "handover_id"),
     ({"kind": "pickup"}, "handover_id"),
     ({"kind": "pickup", "handover_id": "not-a-uuid"}, "handover_id"),
-    ({"kind": "pickup", "handover_id": str(uuid.uuid4()), "entry_point": "x"}, "entry_point"),
+    ({"kind": "pickup", "handover_id": UNKNOWN_ID, "entry_point": "x"}, "entry_point"),
     ({"kind": "travel", "valid_from": "2026-03-02T10:00:00Z",
       "valid_until": "2026-03-03T10:00:00Z", "entry_point": "x" * 101}, "entry_point"),
     ({"kind": "boat"}, "kind"),

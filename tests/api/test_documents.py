@@ -7,9 +7,13 @@ import uuid
 
 import boto3
 import pytest
+from click.testing import CliRunner
 
 from api.app import create_app
-from services import runtime
+from api.cli import main
+from services import documents, runtime, unit_of_work
+from services.audit import SYSTEM
+from services.document_metadata import document_metadata
 from storage.db import session as db
 from storage.hpke_keys import SUITES, seal_dek
 from storage.keys import wrapped_kid
@@ -104,15 +108,16 @@ def test_declare_answers_the_upload_instructions(client, relative):
     assert client_doc["upload"]["headers"] == {"Content-Type": MEDIA_TYPE}
 
 
-def test_document_number_is_kept_only_as_an_hmac(client, relative):
+def test_document_number_is_sealed_and_kept_as_an_hmac(client, relative):
     case_id = open_case(client, relative)
     r = declare(client, relative, case_id, jpeg(), kind="internal_passport",
                 fields={"document_number": "4512 345678", "surname": "Иванова",
                         "given_name": "Мария", "birth_date": "1971-04-02"})
     assert r.status_code == 201, r.get_json()
     row = document_row(r.get_json()["id"])
-    assert row.fields == {"surname": "Иванова", "given_name": "Мария",
-                          "birth_date": "1971-04-02"}
+    assert document_metadata(row).fields == {"document_number": "4512 345678",
+                                             "surname": "Иванова", "given_name": "Мария",
+                                             "birth_date": "1971-04-02"}
     assert row.number_hmac and len(row.number_hmac) == 64
     mrz = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
            "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
@@ -153,7 +158,7 @@ def test_birth_certificate_fields_are_kept(client, relative):
     r = declare(client, relative, case_id, pdf(), kind="birth_certificate",
                 content_type="application/pdf", fields=fields)
     assert r.status_code == 201, r.get_json()
-    assert document_row(r.get_json()["id"]).fields == fields
+    assert document_metadata(document_row(r.get_json()["id"])).fields == fields
 
 
 def test_declared_size_above_the_maximum_is_413(client, relative):
@@ -457,9 +462,6 @@ def test_encryption_keys_are_shared_through_the_database(client, app, base_confi
 
 
 def test_kek_rotation_rewraps_without_touching_content(client, relative, officer):
-    from services import documents, unit_of_work
-    from services.audit import SYSTEM
-
     case_id = open_case(client, relative)
     server_key = client.get("/v1/encryption-keys").get_json()["keys"][0]
     data = jpeg()
@@ -484,3 +486,16 @@ def test_kek_rotation_rewraps_without_touching_content(client, relative, officer
     again = documents.rotate_kek(SYSTEM)
     unit_of_work.commit()
     assert again["data_keys"] == 1 and again["kid"] != result["kid"]
+
+
+def test_keys_rotate_kek_command(client, relative, base_config, monkeypatch):
+    case_id = open_case(client, relative)
+    doc = upload(client, relative, case_id, jpeg())
+    before = wrapped_kid(document_row(doc["id"]).wrapped_dek)
+    for name, value in (("KINPASS_DATA_DIR", base_config["data_dir"]),
+                        ("KINPASS_DATABASE_URL", base_config["database_url"])):
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(main, ["keys", "rotate", "--kek"])
+    assert result.exit_code == 0, result.output
+    assert '"data_keys": 1' in result.output
+    assert wrapped_kid(document_row(doc["id"]).wrapped_dek) != before

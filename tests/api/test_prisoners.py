@@ -185,7 +185,7 @@ def test_patch_to_taken_number_is_409(client, officer):
     assert same.status_code == 200
 
 
-@pytest.mark.parametrize("path", [f"{BASE}/{uuid.uuid4()}", f"{BASE}/not-a-uuid"])
+@pytest.mark.parametrize("path", [f"{BASE}/8d0e5f7a-3c1b-4e2d-9f60-5a4b3c2d1e0f", f"{BASE}/not-a-uuid"])
 def test_unknown_or_malformed_id_is_404(client, officer, path):
     assert client.get(path, headers=officer).status_code == 404
     assert client.patch(path, json={"rank": "x"}, headers=officer).status_code == 404
