@@ -12,36 +12,21 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import tempfile
 import threading
 import time
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 
 from api.app import build_runtime
 from api.config import Settings
 from services import audit, unit_of_work
 from services.audit import SYSTEM, record_event
-from storage.db import normalize_url, session as db, utcnow
+from storage.db import session as db, utcnow
 from storage.models import AuditEvent, AuditHead, Base
 from storage.models.audit import GENESIS_HASH
-
-
-def _database(data_dir: str) -> str:
-    url = os.environ.get("KINPASS_BENCH_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{data_dir}/bench.db"
-    parsed = make_url(normalize_url(url))
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    return parsed.render_as_string(hide_password=False)
 
 
 def _reset(engine) -> None:
@@ -150,7 +135,7 @@ def main() -> None:
     parser.add_argument("--appends", type=int, default=2000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings.from_env({"data_dir": data_dir, "database_url": _database(data_dir)})
+        settings = Settings.from_env({"data_dir": data_dir, "database_url": bench_database(data_dir)})
         engine, _ = build_runtime(settings)
         Base.metadata.create_all(engine)
         with engine.begin() as conn:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import statistics
 import tempfile
 import time
@@ -24,33 +23,20 @@ from datetime import UTC, date, timedelta
 
 import pyotp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
+from bench.database import bench_database
 from services import accounts, jws, unit_of_work
 from services.audit import SYSTEM
 from services.document_metadata import seal_metadata
 from services.offline_verify import OfflineVerifier
 from services.prisoners import create_prisoner
-from storage.db import normalize_url, session as db, utcnow
+from storage.db import session as db, utcnow
 from storage.models import Account, Base, Case, CaseStatusChange, Document
 
 MRZ = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
        "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
-
-
-def _database(data_dir: str) -> str:
-    url = os.environ.get("KINPASS_BENCH_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{data_dir}/bench.db"
-    parsed = make_url(normalize_url(url))
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    return parsed.render_as_string(hide_password=False)
 
 
 def _staff(client, role: str) -> dict:
@@ -158,7 +144,7 @@ def main() -> None:
     parser.add_argument("--verifies", type=int, default=20000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        url = _database(data_dir)
+        url = bench_database(data_dir)
         app = create_app({"data_dir": data_dir, "database_url": url, "notifier": "log",
                           "env": "development"})
         Base.metadata.create_all(app.extensions["kinpass"].engine)

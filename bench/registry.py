@@ -16,38 +16,24 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import random
 import statistics
 import tempfile
 import time
 
 import pyotp
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 
 from api.app import create_app
+from bench.database import bench_database
 from services import accounts, prisoners, unit_of_work
 from services.audit import SYSTEM
-from storage.db import normalize_url, session as db
+from storage.db import session as db
 from storage.models import Base, PrisonerBlockingKey
 from tests.services.test_matching import SEED, build_registry, queries_for
 
 KINDS = ("cyrillic", "icao", "gost_52535_tc", "mvd_310", "surname_typo", "no_patronymic",
          "swapped_date", "feminine_surname", "combined")
-
-
-def _database(data_dir: str) -> str:
-    url = os.environ.get("KINPASS_BENCH_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{data_dir}/bench.db"
-    parsed = make_url(normalize_url(url))
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    return parsed.render_as_string(hide_password=False)
 
 
 def _officer(client) -> dict:
@@ -83,7 +69,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     args = parser.parse_args()
     data_dir = tempfile.mkdtemp(prefix="kinpass-bench-registry-")
-    app = create_app({"data_dir": data_dir, "database_url": _database(data_dir),
+    app = create_app({"data_dir": data_dir, "database_url": bench_database(data_dir),
                       "storage_url": "file://", "notifier": "log"})
     engine = app.extensions["kinpass"].engine
     Base.metadata.create_all(engine)
