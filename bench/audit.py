@@ -22,6 +22,7 @@ from sqlalchemy import insert, text
 
 from api.app import build_runtime
 from api.config import Settings
+from bench.database import bench_database
 from services import audit, unit_of_work
 from services.audit import SYSTEM, record_event
 from storage.db import session as db, utcnow
