@@ -49,6 +49,13 @@ class Parser(FlaskParser):
             raise MalformedJson() from None
 
 
+def reads_only(view: Callable) -> Callable:
+    """Declare that the route changes nothing and writes no audit event: its transaction
+    takes no write lock, and a write inside it fails loudly."""
+    view._kinpass_read_only = True  # type: ignore[attr-defined]
+    return view
+
+
 def transactional(view: Callable) -> Callable:
     """The request's commit point: the use case's changes and its audit events, or nothing."""
 

@@ -11,16 +11,17 @@ from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
-from prometheus_client import multiprocess
+from prometheus_client import multiprocess, values
 from rq import SimpleWorker
 
 from api.app import build_runtime, create_app
 from api.config import Settings
 from services import unit_of_work
 from services.accounts import create_staff
-from services.audit import SYSTEM, checkpoint_now, searchable_hash, verify_log
+from services.audit import SYSTEM, checkpoint_now, searchable_hash
+from services.audit_reading import verify_log
 from services.case_jobs import checks_queue, run_pending_checks
-from services.documents import rotate_kek
+from services.document_keys import rotate_kek
 from services.gc import collect_garbage
 from services.offline_verify import verify_offline
 from services.prisoner_import import import_prisoners
@@ -65,6 +66,9 @@ def serve(workers: int) -> None:
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(mode=0o700, parents=True)
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
+    # prometheus_client picks its value store when first imported, which was before the
+    # directory was known: pick again, before any worker counts a request.
+    values.ValueClass = values.get_value_class()
 
     class Server(BaseApplication):
         def load_config(self) -> None:

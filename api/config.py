@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
+MIN_JWT_SECRET_BYTES = 32  # HS256: a key no shorter than the hash (RFC 7518 3.2)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -34,7 +35,6 @@ class Settings:
     retention_days: int = 180
     proxy_hops: int = 0
     metrics_token: str | None = None
-    checks_async: bool = False
     audit_checkpoint_events: int = 1000
     audit_checkpoint_minutes: int = 60
     extra: dict[str, Any] = field(default_factory=dict)
@@ -90,5 +90,7 @@ class Settings:
             problems.append("KINPASS_KEK or KINPASS_KMS_KEY_ID must be set")
         if not self.jwt_secret:
             problems.append("KINPASS_JWT_SECRET must be set")
+        elif len(self.jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
+            problems.append(f"KINPASS_JWT_SECRET must hold at least {MIN_JWT_SECRET_BYTES} bytes")
         if problems:
             raise RuntimeError("refusing to start in production: " + "; ".join(problems))

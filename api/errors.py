@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from api.problem_texts import texts
 from services import unit_of_work
 from services.audit import record_event
-from storage.db import session as db
+from storage.db import is_read_only, session as db, set_read_only
 from storage.errors import DatabaseUnavailable, KinPassError
 
 log = logging.getLogger("kinpass.errors")
@@ -54,6 +54,10 @@ def _record_refusal(status: int, code: str) -> None:
 
 
 def _finish_failed_unit(status: int, code: str, keep_changes: bool) -> None:
+    if is_read_only():  # the refusal is written in a transaction of its own
+        unit_of_work.rollback()
+        set_read_only(False)
+        keep_changes = False
     session = db()
     already_audited = keep_changes and session.info.get("audit_pending")
     if not keep_changes:
@@ -99,9 +103,23 @@ def handle_unexpected(exc: BaseException) -> Response:
     return problem(500, "internal_error")
 
 
+# The database is out of reach or too busy: connection failures, shutdowns, exhausted
+# resources and timeouts (PostgreSQL SQLSTATE classes), a locked or missing file (SQLite).
+PG_UNAVAILABLE = ("08", "53", "57P", "57014")
+SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o")
+
+
 def _connection_problem(exc: BaseException) -> bool:
-    return bool(getattr(exc, "connection_invalidated", False)) or isinstance(
-        exc, OperationalError)
+    """A dependency failure (503), as against a bug in a statement (500)."""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    orig = getattr(exc, "orig", None)
+    if hasattr(orig, "sqlstate"):
+        state = orig.sqlstate
+        return state is None or state.startswith(PG_UNAVAILABLE)
+    return any(sign in str(orig).lower() for sign in SQLITE_UNAVAILABLE)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -11,6 +11,7 @@ from pythonjsonlogger.json import JsonFormatter
 from werkzeug.exceptions import RequestHeaderFieldsTooLarge
 
 from services.audit import set_request_context
+from storage.db import session as db, set_read_only
 from storage.errors import PayloadTooLarge, UnsupportedMediaType
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -44,6 +45,8 @@ def body_content_types(*types: str):
 
 def _begin_request() -> None:
     g.started = time.perf_counter()
+    view = current_app.view_functions.get(request.endpoint or "")
+    set_read_only(bool(getattr(view, "_kinpass_read_only", False)))
     incoming = request.headers.get("X-Request-Id", "")
     g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
     set_request_context(g.request_id, request.remote_addr)
@@ -94,8 +97,14 @@ def _finish_response(response: Response) -> Response:
     return response
 
 
+def _end_request(_exc: BaseException | None) -> None:
+    set_read_only(False)
+    db.remove()
+
+
 def init_http(app: Flask) -> None:
     app.before_request(_begin_request)
+    app.teardown_appcontext(_end_request)
     app.before_request(_guard_headers)
     app.before_request(_guard_body)
     app.after_request(_finish_response)

@@ -7,9 +7,8 @@
     @blp.response(201, CaseOut)
 
 A retry with the same key and the same request replays the first completed answer (status
-and body, whatever the status); the same key with another request is 422
-idempotency_key_reused. Keys belong to the calling account. Answers to requests that never
-began (a body that does not validate) and server errors are not kept: nothing happened, so
+and body, whatever the status, a 400 included); the same key with another request is 422
+idempotency_key_reused. Keys belong to the calling account. Server errors (5xx) are not kept:
 the client may simply retry.
 """
 from __future__ import annotations
@@ -32,7 +31,6 @@ from storage.errors import KinPassError, ValidationFailed
 
 HEADER = "Idempotency-Key"
 KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
-NOT_KEPT = frozenset({"validation_error", "malformed_json"})
 
 log = logging.getLogger("kinpass.idempotency")
 
@@ -78,7 +76,7 @@ def idempotent(view: Callable) -> Callable:
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except KinPassError as exc:
-            if exc.code in NOT_KEPT or exc.status >= 500:
+            if exc.status >= 500:
                 raise
             response = handle_domain_error(exc)
             if response.status_code < 500:

@@ -23,7 +23,7 @@ from sqlalchemy import insert, text
 from api.app import build_runtime
 from api.config import Settings
 from bench.database import bench_database
-from services import audit, unit_of_work
+from services import audit, audit_reading, unit_of_work
 from services.audit import SYSTEM, record_event
 from storage.db import session as db, utcnow
 from storage.models import AuditEvent, AuditHead, Base
@@ -79,7 +79,7 @@ def bench_appends(engine, writers: int, total: int) -> tuple[float, float]:
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM bench_plain"))
     baseline = writers * per / _threads(writers, bare)
-    report = audit.verify_chain(db())
+    report = audit_reading.verify_chain(db())
     db.remove()
     assert report.ok and report.events == writers * per, report
     return ours, baseline
@@ -115,7 +115,7 @@ def bench_verify(engine, count: int) -> tuple[float, float, float]:
         conn.execute(insert(AuditHead).values(id=1, seq=count, hash=last["hash"],
                                               checkpoint_seq=0, checkpoint_at=utcnow()))
     began = time.perf_counter()
-    report = audit.verify_chain(db(), release=True)
+    report = audit_reading.verify_chain(db(), release=True)
     elapsed = time.perf_counter() - began
     db.remove()
     assert report.ok and report.events == count, report

@@ -79,15 +79,3 @@ class AuditCheckpointPageOut(Out):
     items = fields.List(fields.Nested(AuditCheckpointOut))
     next_cursor = fields.String(allow_none=True)
 
-
-class AuditJwkOut(Out):
-    kty = fields.String()
-    crv = fields.String()
-    x = fields.String()
-    kid = fields.String()
-    alg = fields.String()
-    use = fields.String()
-
-
-class AuditJwksOut(Out):
-    keys = fields.List(fields.Nested(AuditJwkOut))

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.base import NAME_MAX, In, Name, Out, PageArgs, UtcDateTime
+from schemas.base import NAME_MAX, REASON_MAX, In, Name, Out, PageArgs, UtcDateTime
 from storage.models.prisoners import PRISONER_STATUSES, REGISTRY_NUMBER_MAX
 
 STATUS = validate.OneOf(PRISONER_STATUSES)
@@ -78,6 +78,18 @@ class PrisonerOut(Out):
 class PrisonerPageOut(Out):
     items = fields.List(fields.Nested(PrisonerOut))
     next_cursor = fields.String(allow_none=True)
+
+
+class AccessReasonHeaders(Schema):
+    """The optional ``X-Access-Reason`` header of a registry read; audited with the read."""
+
+    class Meta:
+        unknown = EXCLUDE  # every other request header
+
+    reason = fields.String(data_key="X-Access-Reason", load_default=None,
+                           validate=validate.Length(max=REASON_MAX),
+                           metadata={"description": "Why the registry is read; kept with the "
+                                                    "read in the audit log."})
 
 
 class PrisonerListArgs(PageArgs):

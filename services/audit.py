@@ -3,7 +3,8 @@
 hash = SHA-256(prev_hash bytes ‖ canonical JSON of the event), canonical JSON being the
 event's fields (hash excluded) with sorted keys, no spaces, UTF-8, `at` written as
 ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. Every N events (or M minutes) the head is signed
-(services.audit_checkpoints), so a rewrite of the whole chain is caught too.
+(services.audit_checkpoints), so a rewrite of the whole chain is caught too. Reading the log
+back and verifying the chain is services.audit_reading.
 """
 from __future__ import annotations
 
@@ -14,20 +15,20 @@ import logging
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, cast, func, insert, select, type_coerce, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from services import runtime
-from services.audit_checkpoints import jwks, sign_head, signed_anchors
+from services.audit_checkpoints import jwks, sign_head
 from storage.db import session as db, utcnow
 from storage.errors import KinPassError, ServiceUnavailable
 from storage.models.audit import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
@@ -118,9 +119,17 @@ def searchable_hash(value: str) -> str:
 
 # --- appending ------------------------------------------------------------------------
 
+def _reason_text(reason: str | None, number_hash: str | None) -> str | None:
+    """The free-text reason, scrubbed, and the searchable hash of the document number the
+    event concerns (`kinpass audit hash` gives it for a number)."""
+    tag = f"[number {number_hash}]" if number_hash else ""
+    text = scrub(reason)[:REASON_MAX - len(tag) - 1] if reason else ""
+    return " ".join(part for part in (text, tag) if part) or None
+
+
 def record_event(action: str, actor: Any = None, *, subject_type: str | None = None,
                  subject_id: Any = None, outcome: str = "success",
-                 reason: str | None = None) -> None:
+                 reason: str | None = None, number_hash: str | None = None) -> None:
     """Queue an event; it is chained and written with the unit of work's commit."""
     assert outcome in OUTCOMES
     who = actor_of(actor)
@@ -128,7 +137,7 @@ def record_event(action: str, actor: Any = None, *, subject_type: str | None = N
     db().info.setdefault("audit_pending", []).append({
         "at": utcnow(), "actor_id": who.id, "actor_role": who.role, "action": action,
         "subject_type": subject_type, "subject_id": str(subject_id) if subject_id else None,
-        "outcome": outcome, "reason": scrub(reason) if reason else None,
+        "outcome": outcome, "reason": _reason_text(reason, number_hash),
         "request_id": ctx.request_id, "ip": ctx.ip,
     })
 
@@ -137,7 +146,7 @@ def discard_pending(session: Session) -> None:
     session.info.pop("audit_pending", None)
 
 
-def _fmt_at(at: datetime) -> str:
+def format_at(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -151,7 +160,7 @@ def _json_str(value: str | None) -> str:
     return "null" if value is None else _string(value)
 
 
-def _canonical_text(seq: int, at: str, actor_id: str | None, *rest: str | None) -> bytes:
+def canonical_text(seq: int, at: str, actor_id: str | None, *rest: str | None) -> bytes:
     """json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False), unrolled;
     ``rest`` is actor_role, action, subject_type, subject_id, outcome, reason, request_id, ip,
     prev_hash."""
@@ -165,8 +174,8 @@ def _canonical_text(seq: int, at: str, actor_id: str | None, *rest: str | None) 
 
 def canonical(event: Mapping[str, Any]) -> bytes:
     at = event["at"]
-    return _canonical_text(
-        event["seq"], at if isinstance(at, str) else _fmt_at(at),
+    return canonical_text(
+        event["seq"], at if isinstance(at, str) else format_at(at),
         str(event["actor_id"]) if event["actor_id"] else None, event["actor_role"],
         event["action"], event["subject_type"], event["subject_id"], event["outcome"],
         event["reason"], event["request_id"], event["ip"], event["prev_hash"])
@@ -257,186 +266,3 @@ def checkpoint_now(actor: Any) -> AuditCheckpoint:
 def checkpoint_keys() -> dict[str, Any]:
     """The JWKS that verifies checkpoints (the key is made on first use)."""
     return jwks(db())
-
-
-# --- reading and verifying ------------------------------------------------------------
-
-EVENT_COLUMNS = ("seq", "at", "actor_id", "actor_role", "action", "subject_type",
-                 "subject_id", "outcome", "reason", "request_id", "ip", "prev_hash", "hash")
-_COLUMNS = [getattr(AuditEvent, name) for name in EVENT_COLUMNS]
-
-
-def event_dict(row: Any) -> dict[str, Any]:
-    return {c: getattr(row, c) for c in EVENT_COLUMNS}
-
-
-def plain_event(row: Any) -> dict[str, Any]:
-    """The event as exported: the canonical field values plus its hash."""
-    event = event_dict(row)
-    event["at"] = _fmt_at(event["at"])
-    event["actor_id"] = str(event["actor_id"]) if event["actor_id"] else None
-    return event
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    events: int
-    head_seq: int
-    head_hash: str
-    first_bad_seq: int | None
-
-
-def iter_events(session: Session, batch: int = 10_000, *, upto: int | None = None,
-                query: Select | None = None, release: bool = False) -> Iterator[Any]:
-    """Rows (named tuples of EVENT_COLUMNS) with seq 1..upto (default: the head) in seq order.
-
-    seqs are dense, so each batch is the window ``seq in (low, low + batch]``: the index
-    range is exact whatever the planner's statistics say. ``release`` ends the read
-    transaction between batches so a long walk never holds the database (SQLite takes its
-    write lock when a transaction begins).
-    """
-    base = query if query is not None else select(*_COLUMNS)
-    end = _head(session)[0] if upto is None else upto
-    low = 0
-    while low < end:
-        high = min(low + batch, end)
-        rows = session.connection().execute(
-            base.where(AuditEvent.seq > low, AuditEvent.seq <= high)
-            .order_by(AuditEvent.seq)).all()
-        if release:
-            session.rollback()
-        yield from rows
-        low = high
-
-
-def _head(session: Session) -> tuple[int, str]:
-    row = session.execute(select(AuditHead.seq, AuditHead.hash)
-                          .where(AuditHead.id == 1)).first()
-    return (row.seq, row.hash) if row else (0, GENESIS_HASH)
-
-
-def _walk_columns(dialect: str) -> list[Any]:
-    """The event's columns as the chain hashes them, formatted by the database itself
-    (`at` as canonical text, `actor_id` as text), so a long walk builds no Python objects."""
-    columns = list(_COLUMNS)
-    if dialect == "postgresql":
-        columns[1] = func.to_char(func.timezone("UTC", AuditEvent.at),
-                                  'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-        columns[2] = cast(AuditEvent.actor_id, String)
-    elif dialect == "sqlite":
-        columns[1] = type_coerce(AuditEvent.at, String)
-        columns[2] = type_coerce(AuditEvent.actor_id, String)
-    return columns
-
-
-def _at_text(value: Any) -> str:
-    if isinstance(value, datetime):
-        return _fmt_at(value)
-    if len(value) == 26 and value[10] == " ":  # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff"
-        return value[:10] + "T" + value[11:] + "Z"
-    return value
-
-
-def _uuid_text(value: Any) -> str | None:
-    if value is None or (isinstance(value, str) and len(value) == 36):
-        return value
-    if isinstance(value, str) and len(value) == 32:  # SQLite keeps the bare hex
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-    return str(uuid.UUID(str(value)))
-
-
-def verify_chain(session: Session, *, anchors: Mapping[int, str] | None = None,
-                 release: bool = False) -> ChainReport:
-    """Walk the chain up to the head in seq order; the first row whose seq, link or hash is
-    wrong — or whose hash differs from a signed checkpoint (``anchors``) — is named."""
-    head_seq, head_hash = _head(session)
-    anchors = anchors or {}
-    sha256, fromhex, at_text, uuid_text = hashlib.sha256, bytes.fromhex, _at_text, _uuid_text
-    query = select(*_walk_columns(session.get_bind().dialect.name))
-    prev, expected = GENESIS_HASH, 1
-    for (seq, at, actor_id, actor_role, action, subject_type, subject_id, outcome, reason,
-         request_id, ip, prev_hash, row_hash) in iter_events(session, upto=head_seq,
-                                                             query=query, release=release):
-        body = _canonical_text(seq, at_text(at), uuid_text(actor_id), actor_role, action,
-                               subject_type, subject_id, outcome, reason, request_id, ip,
-                               prev_hash)
-        if (seq != expected or prev_hash != prev
-                or sha256(fromhex(prev) + body).hexdigest() != row_hash
-                or anchors.get(seq, row_hash) != row_hash):
-            return ChainReport(False, expected - 1, expected - 1, prev, expected)
-        prev, expected = row_hash, expected + 1
-    count = expected - 1
-    beyond = [seq for seq in anchors if seq > count]
-    if count != head_seq or prev != head_hash or beyond:
-        bad = count if count == head_seq and prev != head_hash else count + 1
-        return ChainReport(False, count, count, prev, bad)
-    return ChainReport(True, count, count, prev, None)
-
-
-def verify_log(actor: Any) -> ChainReport:
-    """The one verification the API and the command line share: the chain, anchored by the
-    signed checkpoints; the read itself is audited. It changes nothing, so the walk may end
-    its read transaction between batches instead of holding the database for a long log."""
-    record_event("audit.read", actor, subject_type="audit", subject_id="verify")
-    session = db()
-    return verify_chain(session, anchors=signed_anchors(session), release=True)
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    actor_id: uuid.UUID | None = None
-    action: str | None = None
-    subject_type: str | None = None
-    subject_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def apply(self, query: Select) -> Select:
-        for column, value in ((AuditEvent.actor_id, self.actor_id),
-                              (AuditEvent.action, self.action),
-                              (AuditEvent.subject_type, self.subject_type),
-                              (AuditEvent.subject_id, self.subject_id)):
-            if value is not None:
-                query = query.where(column == value)
-        if self.since is not None:
-            query = query.where(AuditEvent.at >= self.since)
-        if self.until is not None:
-            query = query.where(AuditEvent.at < self.until)
-        return query
-
-    def describe(self) -> str:
-        return " ".join(f"{name}={value.isoformat() if isinstance(value, datetime) else value}"
-                        for name, value in vars(self).items() if value is not None)
-
-
-def _record_read(actor: Any, what: str, filters: EventFilter | None = None) -> None:
-    record_event("audit.read", actor, subject_type="audit", subject_id=what,
-                 reason=(filters.describe() or None) if filters else None)
-
-
-def events_query(actor: Any, filters: EventFilter) -> Select:
-    """The auditor's event search (paged by the caller on seq); the search is audited."""
-    _record_read(actor, "events", filters)
-    return filters.apply(select(AuditEvent))
-
-
-def checkpoints_query(actor: Any) -> Select:
-    _record_read(actor, "checkpoints")
-    return select(AuditCheckpoint)
-
-
-def export_events(actor: Any, filters: EventFilter, batch: int = 2000) -> Iterator[dict]:
-    """Record the export now; the returned iterator streams events up to today's head on its
-    own connection, a batch at a time (constant memory however long the log)."""
-    _record_read(actor, "export", filters)
-    engine = db().get_bind()
-    upto = _head(db())[0]
-
-    def stream() -> Iterator[dict]:
-        with Session(engine) as session:
-            query = filters.apply(select(*_COLUMNS))
-            for row in iter_events(session, batch, upto=upto, query=query, release=True):
-                yield plain_event(row)
-
-    return stream()

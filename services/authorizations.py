@@ -1,4 +1,5 @@
-"""Travel and pickup authorizations: issue, revoke, verify at a checkpoint, redeem once.
+"""Travel and pickup authorizations: issue and revoke them (a checkpoint verifies and redeems
+them in services.checkpoint_tokens).
 
 A token is a compact JWS (EdDSA) with ``typ`` ``kinpass-authorization+jwt`` and ``aud``
 ``kinpass-checkpoint``; its ``jti`` is the authorization's id. Whether it is still good is
@@ -6,7 +7,6 @@ decided by the database row (revoked, redeemed) and its window (``nbf``..``exp``
 """
 from __future__ import annotations
 
-import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,40 +17,27 @@ from sqlalchemy import select, update
 from services import jws, runtime, signing_keys
 from services.audit import record_event
 from services.case_notifications import case_reference
-from services.cases import case_for_relative, case_for_staff, complete_case
+from services.cases import IDENTITY_KINDS, case_for_relative, case_for_staff
 from services.document_metadata import document_metadata
+from services.documents import document_number
 from services.handovers import check_window
 from services.messages import notify
-from services.mrz import parse_mrz
-from services.offline_verify import AUDIENCE, REVOCATIONS_TYPE, TOKEN_TYPE, well_formed_claims
+from services.offline_verify import AUDIENCE, TOKEN_TYPE
 from services.romanize import icao_latin
 from storage.db import session as db, utcnow
-from storage.errors import (
-    AlreadyRedeemed,
-    Expired,
-    InvalidState,
-    InvalidToken,
-    NotFound,
-    NotRedeemable,
-    NotYetValid,
-    Revoked,
-    ValidationFailed,
-)
+from storage.errors import InvalidState, NotFound, ValidationFailed
 from storage.models.accounts import Account
 from storage.models.authorizations import Authorization, Handover
 from storage.models.cases import Case, Document
 from storage.models.prisoners import Prisoner
 
-IDENTITY_KINDS = ("passport", "internal_passport", "id_card")
-
-
 # --- token contents ------------------------------------------------------------------------
 
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def rfc3339(moment: datetime) -> str:
+    return _whole_seconds(moment).isoformat().replace("+00:00", "Z")
 
 
-def _epoch(moment: datetime) -> int:
+def epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
@@ -71,16 +58,9 @@ def _document_number(case: Case) -> str | None:
         .order_by(Document.uploaded_at.desc(), Document.created_at.desc())).scalars().all()
     for document in documents:
         meta = document_metadata(document)
-        if meta.mrz:
-            try:
-                number = parse_mrz(meta.mrz).document_number
-            except (ValueError, KeyError, IndexError):
-                number = ""
-            if number:
-                return number
-        number = meta.fields.get("document_number")
+        number = document_number(meta.mrz, meta.fields)
         if number:
-            return str(number)
+            return number
     return None
 
 
@@ -100,16 +80,16 @@ def _prisoner_claim(prisoner: Prisoner) -> dict[str, Any]:
 
 
 def _handover_claim(handover: Handover) -> dict[str, Any]:
-    return {"location": handover.location, "starts_at": _rfc3339(handover.starts_at),
-            "ends_at": _rfc3339(handover.ends_at)}
+    return {"location": handover.location, "starts_at": rfc3339(handover.starts_at),
+            "ends_at": rfc3339(handover.ends_at)}
 
 
 def _claims(auth: Authorization, case: Case, prisoner: Prisoner | None,
             handover: Handover | None) -> dict[str, Any]:
     claims: dict[str, Any] = {
         "iss": runtime.get().settings.issuer, "aud": AUDIENCE, "jti": str(auth.id),
-        "kind": auth.kind, "iat": _epoch(auth.issued_at), "nbf": _epoch(auth.valid_from),
-        "exp": _epoch(auth.valid_until), "holder": _holder(case)}
+        "kind": auth.kind, "iat": epoch(auth.issued_at), "nbf": epoch(auth.valid_from),
+        "exp": epoch(auth.valid_until), "holder": _holder(case)}
     if auth.kind == "pickup":
         assert prisoner is not None and handover is not None
         claims["prisoner"] = _prisoner_claim(prisoner)
@@ -273,122 +253,3 @@ def authorizations_for_case(case_id: uuid.UUID) -> list[Authorization]:
     return list(db().execute(
         select(Authorization).where(Authorization.case_id == case_id)
         .order_by(Authorization.issued_at, Authorization.id)).scalars())
-
-
-# --- checkpoints -----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Verdict:
-    result: str
-    authorization: Authorization | None = None
-    claims: dict[str, Any] | None = None
-
-    def summary(self) -> dict[str, Any] | None:
-        """What a checkpoint is shown: only what the token itself carries."""
-        if self.claims is None:
-            return None
-        c = self.claims
-        shown = {"id": c["jti"], "kind": c["kind"], "holder": c["holder"],
-                 "valid_from": datetime.fromtimestamp(c["nbf"], UTC),
-                 "valid_until": datetime.fromtimestamp(c["exp"], UTC)}
-        for part in ("prisoner", "handover"):
-            if part in c:
-                shown[part] = c[part]
-        return shown
-
-
-def check_token(token: Any, now: datetime | None = None) -> Verdict:
-    """Read a presented token against the keys and the database; never raises on garbage."""
-    try:
-        _, claims = jws.verify(token, signing_keys.verification_keys(), typ=TOKEN_TYPE)
-    except jws.JwsError:
-        return Verdict("invalid")
-    if not well_formed_claims(claims, runtime.get().settings.issuer):
-        return Verdict("invalid")
-    auth = db().execute(select(Authorization).where(Authorization.id == uuid.UUID(claims["jti"]))
-                        .execution_options(populate_existing=True)).scalar_one_or_none()
-    if auth is None or not hmac.compare_digest(auth.token.encode(), token.encode()):
-        return Verdict("invalid")
-    return Verdict(_result(auth, now or utcnow()), auth, claims)
-
-
-def _result(auth: Authorization, now: datetime) -> str:
-    if auth.status in ("redeemed", "revoked"):
-        return auth.status
-    if now >= auth.valid_until:
-        return "expired"
-    if now < auth.valid_from:
-        return "not_yet_valid"
-    return "valid"
-
-
-def verify_authorization(token: Any, actor: Account) -> Verdict:
-    verdict = check_token(token)
-    record_event("checkpoint.verify", actor, subject_type="authorization",
-                 subject_id=verdict.authorization.id if verdict.authorization else None,
-                 outcome="success" if verdict.result == "valid" else "failure",
-                 reason=verdict.result)
-    return verdict
-
-
-_REFUSALS = {"redeemed": AlreadyRedeemed, "revoked": Revoked, "expired": Expired,
-             "not_yet_valid": NotYetValid}
-
-
-def redeem_authorization(token: Any, actor: Account) -> dict[str, Any]:
-    """Redeem a pickup authorization exactly once: one conditional UPDATE decides."""
-    verdict = check_token(token)
-    auth = verdict.authorization
-    if auth is None:
-        _refuse(None, "invalid", actor)
-        raise InvalidToken(keep_changes=True)
-    if auth.kind != "pickup":
-        _refuse(auth.id, "not redeemable", actor)
-        raise NotRedeemable(keep_changes=True)
-    now = utcnow()
-    won = db().execute(
-        update(Authorization)
-        .where(Authorization.id == auth.id, Authorization.status == "active",
-               Authorization.valid_from <= now, Authorization.valid_until > now)
-        .values(status="redeemed", redeemed_at=now, redeemed_by=actor.id)
-        .execution_options(synchronize_session=False)).rowcount == 1
-    if not won:
-        result = _result(db().execute(
-            select(Authorization).where(Authorization.id == auth.id)
-            .execution_options(populate_existing=True)).scalar_one(), now)
-        _refuse(auth.id, result, actor)
-        raise _REFUSALS.get(result, AlreadyRedeemed)(keep_changes=True)
-    _complete(db().get(Case, auth.case_id), actor)
-    record_event("checkpoint.redeem", actor, subject_type="authorization", subject_id=auth.id)
-    return {"result": "redeemed", "authorization_id": auth.id, "redeemed_at": now}
-
-
-def _refuse(auth_id: uuid.UUID | None, result: str, actor: Account) -> None:
-    record_event("checkpoint.redeem", actor, subject_type="authorization", subject_id=auth_id,
-                 outcome="failure", reason=result)
-
-
-def _complete(case: Case, actor: Account) -> None:
-    """The handover happened: the case is completed and the prisoner released."""
-    complete_case(case, actor)
-    prisoner = db().get(Prisoner, case.prisoner_id) if case.prisoner_id else None
-    if prisoner is not None:
-        prisoner.status = "released"
-        prisoner.updated_at = utcnow()
-    db().flush()
-
-
-# --- the signed revocation list ----------------------------------------------------------------
-
-def revocation_list(now: datetime | None = None) -> dict[str, Any]:
-    """Revoked authorizations that have not yet expired, signed by the active key."""
-    now = now or utcnow()
-    rows = db().execute(
-        select(Authorization.id, Authorization.revoked_at)
-        .where(Authorization.status == "revoked", Authorization.valid_until > now)
-        .order_by(Authorization.revoked_at, Authorization.id)).all()
-    revoked = [{"id": str(row.id), "revoked_at": _rfc3339(row.revoked_at)} for row in rows]
-    kid, key = signing_keys.active_signing_key()
-    payload = {"iss": runtime.get().settings.issuer, "iat": _epoch(now), "revoked": revoked}
-    return {"issued_at": _rfc3339(now), "revoked": revoked,
-            "jws": jws.sign(payload, key, kid=kid, typ=REVOCATIONS_TYPE)}

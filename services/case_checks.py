@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rapidfuzz.distance import Levenshtein
 from sqlalchemy import and_, or_, select
 
 from services.cases import IDENTITY_KINDS, documents_of
@@ -21,8 +20,13 @@ from services.document_metadata import DocumentMetadata, document_metadata
 from services.documents import document_number_hmac
 from services.matching import MatchQuery, score_candidate
 from services.mrz import Mrz, MrzError, parse_mrz
+from services.name_comparison import (
+    compare_given_names,
+    compare_names,
+    compare_surnames,
+    person_in_text,
+)
 from services.prisoners import Candidate, match_prisoners, record_of
-from services.romanize import name_key, surname_stem
 from storage.db import session as db
 from storage.models.cases import Case, Document
 from storage.models.prisoners import Prisoner
@@ -33,7 +37,6 @@ CHECK_NAMES = ("document_integrity", "mrz_valid", "document_not_expired",
                "next_of_kin_consistency", "duplicate_document", "conflicting_claims")
 STRONG_MATCH = 0.85
 WEAK_MATCH = 0.5
-CLOSE_NAME = 0.8
 CANDIDATES_KEPT = 5
 # A claim is live from submission until it is rejected or withdrawn.
 CLAIMING = ("submitted", "in_review", "info_requested", "approval_pending", "approved",
@@ -45,68 +48,7 @@ KIND_LABELS = {"passport": "Passport", "internal_passport": "Internal passport",
                "marriage_certificate": "Marriage certificate"}
 
 
-# --- names ---------------------------------------------------------------------------------------
-
-def compare_names(declared: str | None, written: str | None) -> str:
-    """`same`, `close` (a small spelling difference) or `different`, across scripts and
-    romanisations (Мария, MARIIA and MARIYA are the same)."""
-    a, b = name_key(declared or ""), name_key(written or "")
-    if not a or not b:
-        return "different"
-    if a == b:
-        return "same"
-    if Levenshtein.normalized_similarity(a, b) >= CLOSE_NAME:
-        return "close"
-    return "different"
-
-
-def compare_given_names(declared: str | None, written: str | None) -> str:
-    """Given names: one of several written names (ANNA of ANNA MARIA) counts as the same."""
-    verdict = compare_names(declared, written)
-    if verdict != "same" and declared and written:
-        words = name_key(written).split()
-        if name_key(declared) in words or (words and name_key(declared) == words[0]):
-            return "same"
-    return verdict
-
-
-def compare_surnames(declared: str | None, written: str | None, *, any_gender: bool) -> str:
-    verdict = compare_names(declared, written)
-    if verdict == "same" or not any_gender or not declared or not written:
-        return verdict
-    if surname_stem(name_key(declared)) == surname_stem(name_key(written)):
-        return "same"
-    return verdict
-
-
-def person_in_text(text: str | None, person: dict[str, Any]) -> str:
-    """Is ``person`` the one a free-text full name ("Иванова Мария Петровна") names?
-
-    `same`; `surname_differs` (given name and patronymic agree, the surname does not — a
-    change of name by marriage, say); or `different`."""
-    words = name_key(text or "").split()
-    if not words:
-        return "different"
-    stems = {surname_stem(w) for w in words}
-
-    def present(name: str | None) -> bool:
-        key = name_key(name or "").split()
-        return bool(key) and all(
-            any(Levenshtein.normalized_similarity(k, w) >= 0.85 for w in words) for k in key)
-
-    if not present(person.get("given_name")):
-        return "different"
-    if person.get("patronymic") and len(words) >= 3 and not present(person.get("patronymic")):
-        return "different"
-    surname = name_key(person.get("surname") or "").split()
-    if surname and all(surname_stem(s) in stems for s in surname):
-        return "same"
-    return "surname_differs"
-
-
-def full_name(person: dict[str, Any]) -> str:
-    return " ".join(person[p] for p in ("surname", "given_name", "patronymic") if person.get(p))
-
+# --- what the checks look at ---------------------------------------------------------------------
 
 def _iso(value: Any) -> date | None:
     if isinstance(value, date):
@@ -120,8 +62,6 @@ def _iso(value: Any) -> date | None:
 def _label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
 
-
-# --- what the checks look at ---------------------------------------------------------------------
 
 @dataclass
 class IdentityDocument:

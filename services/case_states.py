@@ -28,6 +28,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "withdrawn": frozenset(),
 }
 CLOSED = frozenset({"completed", "rejected", "withdrawn"})
+# Authorizations are issued only to an approved case: earlier statuses never hold one.
+AFTER_APPROVAL = frozenset({"approved", *TRANSITIONS["approved"]})
 EDITABLE = frozenset({"draft", "info_requested"})
 
 # Actions that change nothing about the status but are allowed only in some statuses.

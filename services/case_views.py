@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from services import case_states
 from services.audit import record_event
 from services.authorizations import authorizations_for_case
 from services.cases import documents_of, missing_documents, required_documents
@@ -17,14 +18,16 @@ from storage.models.prisoners import Prisoner
 
 def relative_view(case: Case) -> dict[str, Any]:
     """The case as its relative sees it: no checks, scores, officer notes or registry data."""
+    documents = documents_of(case)
     return {
         "id": case.id, "status": case.status, "relationship": case.relationship,
         "applicant": case.applicant, "soldier": case.soldier,
-        "documents": documents_of(case),
+        "documents": documents,
         "required_documents": required_documents(case),
-        "missing_documents": missing_documents(case),
+        "missing_documents": missing_documents(case, documents),
         "status_history": list(case.history),
-        "authorizations": authorizations_for_case(case.id),
+        "authorizations": (authorizations_for_case(case.id)
+                           if case.status in case_states.AFTER_APPROVAL else []),
         "created_at": case.created_at, "updated_at": case.updated_at,
     }
 

@@ -83,10 +83,12 @@ def _last_info_request_at(case: Case) -> Any:
     return times[-1] if times else None
 
 
-def missing_documents(case: Case) -> list[str]:
+def missing_documents(case: Case, documents: list[Document] | None = None) -> list[str]:
     """Required kinds with no stored document; a kind an officer asked for must have been
     uploaded after the request. A missing identity document is reported as `passport`."""
-    stored = [d for d in documents_of(case) if d.status == "stored"]
+    if documents is None:
+        documents = documents_of(case)
+    stored = [d for d in documents if d.status == "stored"]
     requested_since = _last_info_request_at(case)
     requested = set(case.requested_documents or [])
     missing = []

@@ -1,5 +1,4 @@
-"""Documents: adding one to a case, receiving its content, officers reading it, shredding it,
-and re-wrapping data keys when the KEK rotates.
+"""Documents: adding one to a case, receiving its content, officers reading it, shredding it.
 
 Content is encrypted under a per-document data key (DEK) before it reaches the object store;
 the DEK is kept only wrapped by the KEK, in the document's row. Destroying that wrapped DEK
@@ -7,22 +6,18 @@ crypto-shreds every copy of the object.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from services import runtime
-from services.accounts import rewrap_totp_secrets
-from services.audit import record_event
-from services.audit_checkpoints import rewrap_checkpoint_keys
+from services.audit import record_event, searchable_hash
 from services.case_states import EDITABLE
 from services.cases import (
     case_for_relative,
@@ -30,10 +25,9 @@ from services.cases import (
     documents_of,
     ensure_editable,
 )
-from services.document_metadata import key_context as metadata_key_context, seal_metadata
+from services.document_keys import hpke_keyring
+from services.document_metadata import seal_metadata
 from services.mrz import MrzError, parse_mrz
-from services.secrets import rewrap_secrets
-from services.signing_keys import rewrap_signing_keys
 from services.uploads import Expected, PlaintextCheck, checked, finished, limited, sealed_size_bound
 from storage.db import session as db, utcnow
 from storage.envelope import decrypt_stream, encrypt_stream, new_dek, verify_stream
@@ -49,8 +43,6 @@ from storage.errors import (
     StorageUnavailable,
     UnsupportedMediaType,
 )
-from storage.hpke_keys import DatabaseHpkeKeyring
-from storage.keys import LocalFileKeyProvider, wrapped_kid
 from storage.models.accounts import Account
 from storage.models.cases import Case, Document
 from storage.object_store import ObjectMissing
@@ -60,23 +52,19 @@ log = logging.getLogger("kinpass.documents")
 
 UPLOAD_TTL = timedelta(hours=24)
 ACCESS_REASON_MIN = 10
-REWRAP_BATCH = 500
 _DELETE_AFTER_COMMIT = "kinpass_objects_to_delete"
 
 
 # --- document numbers ----------------------------------------------------------------------
 
-def normalize_document_number(number: str) -> str:
-    return "".join(ch for ch in number.upper() if ch.isalnum())
-
-
 def document_number_hmac(number: str) -> str:
-    """Keyed hash of a document number: duplicates are found without keeping the number."""
-    message = b"document-number:" + normalize_document_number(number).encode()
-    return hmac.new(runtime.get().pepper, message, hashlib.sha256).hexdigest()
+    """Keyed hash of a document number: duplicates are found without keeping the number,
+    and it is the very value audit events about the document carry."""
+    return searchable_hash(number)
 
 
-def _document_number(mrz: str | None, fields: dict[str, Any] | None) -> str | None:
+def document_number(mrz: str | None, fields: dict[str, Any] | None) -> str | None:
+    """The document's number: from its MRZ, else from its typed fields."""
     if mrz:
         try:
             number = parse_mrz(mrz).document_number
@@ -86,71 +74,6 @@ def _document_number(mrz: str | None, fields: dict[str, Any] | None) -> str | No
             return number
     number = (fields or {}).get("document_number")
     return str(number) if number else None
-
-
-# --- keys ----------------------------------------------------------------------------------
-
-def hpke_keyring() -> DatabaseHpkeKeyring:
-    """The HPKE keyring clients seal DEKs to; kept in the database, shared by every instance."""
-    rt = runtime.get()
-    if rt.extras is None:
-        rt.extras = {}
-    keyring = rt.extras.get("hpke_keyring")
-    if keyring is None:
-        keyring = rt.extras.setdefault("hpke_keyring", DatabaseHpkeKeyring(rt.keys, db))
-    return keyring
-
-
-def encryption_keys() -> list[dict[str, str]]:
-    return hpke_keyring().public_keys()
-
-
-def _rewrap_documents(column: InstrumentedAttribute[bytes | None],
-                      context: Callable[[uuid.UUID], bytes], active: str) -> int:
-    """Re-wrap one wrapped-key column of every document, a batch at a time."""
-    keys = runtime.get().keys
-    rewrapped, last = 0, None
-    while True:
-        query = (select(Document.id, column).where(column.is_not(None))
-                 .order_by(Document.id).limit(REWRAP_BATCH))
-        if last is not None:
-            query = query.where(Document.id > last)
-        rows = db().execute(query).all()
-        if not rows:
-            break
-        for doc_id, wrapped in rows:
-            if wrapped_kid(wrapped) != active:
-                db().execute(update(Document).where(Document.id == doc_id)
-                             .values({column: keys.rewrap(wrapped, context(doc_id))}))
-                rewrapped += 1
-        last = rows[-1][0]
-    return rewrapped
-
-
-def rotate_kek(actor: Any) -> dict[str, Any]:
-    """A new active KEK (local keyring file; an environment or KMS KEK rotates in its own
-    configuration), then every key the server keeps wrapped re-wrapped under it: document
-    data and metadata keys, HPKE, signing and audit checkpoint keys, staff TOTP secrets and
-    the shared HMAC key. Content is not touched. Blobs already under the active KEK are
-    skipped, so a re-run finishes an interrupted one."""
-    keys = runtime.get().keys
-    active = keys.rotate() if isinstance(keys, LocalFileKeyProvider) else keys.active_kid
-    counts = {
-        "data_keys": _rewrap_documents(Document.wrapped_dek, lambda doc_id: doc_id.bytes,
-                                       active),
-        "metadata_keys": _rewrap_documents(Document.meta_key_wrapped, metadata_key_context,
-                                           active),
-        "hpke_keys": hpke_keyring().rewrap(),
-        "signing_keys": rewrap_signing_keys(actor),
-        "audit_keys": rewrap_checkpoint_keys(db()),
-        "totp_secrets": rewrap_totp_secrets(),
-        "service_secrets": rewrap_secrets(keys),
-    }
-    db().flush()
-    record_event("kek.rotate", actor, subject_type="kek", subject_id=active,
-                 reason=", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items())
-                 + " re-wrapped")
-    return {"kid": active, **counts}
 
 
 # --- the access policy ---------------------------------------------------------------------
@@ -191,7 +114,7 @@ def add_document(*, case_id: uuid.UUID, account: Account, kind: str, content_typ
     ensure_editable(case)
     if size > runtime.get().settings.max_upload_bytes:
         raise PayloadTooLarge()
-    number = _document_number(mrz, fields)
+    number = document_number(mrz, fields)
     now = utcnow()
     document = Document(
         id=uuid.uuid4(), case_id=case.id, kind=kind, content_type=content_type, size=size,
@@ -201,7 +124,8 @@ def add_document(*, case_id: uuid.UUID, account: Account, kind: str, content_typ
     seal_metadata(document, mrz=mrz, fields=fields)
     db().add(document)
     db().flush()
-    record_event("document.create", account, subject_type="document", subject_id=document.id)
+    record_event("document.create", account, subject_type="document", subject_id=document.id,
+                 number_hash=document.number_hmac)
     return document
 
 
@@ -322,6 +246,7 @@ def read_content(document_id: uuid.UUID, account: Account, reason: str | None) -
     if document.object_key is None or document.wrapped_dek is None:
         raise NotFound()
     doc_id, key, size = document.id, document.object_key, document.size
+    number_hash = document.number_hmac
     rt = runtime.get()
     try:
         dek = rt.keys.unwrap(document.wrapped_dek, doc_id.bytes)
@@ -333,11 +258,11 @@ def read_content(document_id: uuid.UUID, account: Account, reason: str | None) -
         log.error("document content failed its integrity check",
                   extra={"document_id": str(doc_id), "failure": type(exc).__name__})
         record_event("document.view", account, subject_type="document", subject_id=doc_id,
-                     outcome="failure", reason=reason)
+                     outcome="failure", reason=reason, number_hash=number_hash)
         refusal = Gone if isinstance(exc, ObjectMissing) else InvalidCiphertext
         raise refusal(keep_changes=True) from None
     record_event("document.view", account, subject_type="document", subject_id=doc_id,
-                 reason=reason)
+                 reason=reason, number_hash=number_hash)
     return Content(db().get_one(Document, doc_id), chunks)
 
 

@@ -3,22 +3,55 @@
 A key is reserved with an in-progress row inside the request's own transaction: a concurrent
 request with the same key waits on the unique index until the first one commits, then replays
 its answer. The row is completed with the response and commits with the request's changes.
+
+Stored answers hold personal data (a case, a one-time staff password), so they are sealed:
+AES-256-GCM under a key derived from the shared HMAC key, bound to the account and the key.
 """
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from services import runtime
 from storage.db import session as db, utcnow
 from storage.errors import Conflict, IdempotencyKeyReused
 from storage.models.requests import IdempotencyRecord
 
 KEEP_FOR = timedelta(hours=24)
 IN_PROGRESS = 0
+NONCE_BYTES = 12
+
+
+def _cipher() -> AESGCM:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+               info=b"kinpass idempotency replies v1").derive(runtime.get().pepper)
+    return AESGCM(key)
+
+
+def _associated(record: IdempotencyRecord) -> bytes:
+    return record.account_id.bytes + record.key.encode()
+
+
+def _seal(record: IdempotencyRecord, body: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + _cipher().encrypt(nonce, body, _associated(record))
+
+
+def _open(record: IdempotencyRecord) -> bytes:
+    try:
+        return _cipher().decrypt(record.body[:NONCE_BYTES], record.body[NONCE_BYTES:],
+                                 _associated(record))
+    except (InvalidTag, ValueError):  # sealed under an HMAC key since replaced
+        raise Conflict() from None
 
 
 @dataclass(frozen=True)
@@ -40,7 +73,7 @@ def _answer(record: IdempotencyRecord, request_hash: str) -> Replay:
         raise IdempotencyKeyReused()
     if record.status == IN_PROGRESS:
         raise Conflict()
-    return Replay(record.status, record.body, record.content_type)
+    return Replay(record.status, _open(record), record.content_type)
 
 
 def reserve(account_id: uuid.UUID, key: str, request_hash: str) -> IdempotencyRecord | Replay:
@@ -68,7 +101,7 @@ def reserve(account_id: uuid.UUID, key: str, request_hash: str) -> IdempotencyRe
 
 
 def complete(record: IdempotencyRecord, status: int, body: bytes, content_type: str) -> None:
-    record.status, record.body, record.content_type = status, body, content_type
+    record.status, record.body, record.content_type = status, _seal(record, body), content_type
     db().flush()
 
 

@@ -206,6 +206,8 @@ def _similarity(a: str, b: str) -> float:
         return 0.0
     if a == b:
         return 1.0
+    if " " not in a and " " not in b:  # one word each: nothing to compact, no subsets
+        return Levenshtein.normalized_similarity(a, b)
     best = max(
         Levenshtein.normalized_similarity(a, b),
         Levenshtein.normalized_similarity(_compact(a), _compact(b)),
@@ -220,20 +222,24 @@ def _evidence(similarity: float, floor: float = _NAME_FLOOR) -> float:
     return max(0.0, (similarity - floor) / (1.0 - floor))
 
 
-def _surname_similarity(query: str, record: str) -> tuple[float, str | None]:
-    qk, rk = name_key(query), name_key(record)
+# A record's surname stem is worked out again for every claim it is a candidate of.
+_stem = lru_cache(maxsize=65536)(surname_stem)
+
+
+def _surname_similarity(qk: str, q_stem: str, rk: str) -> tuple[float, str | None]:
+    """Of two surname keys, the query's stem given (it is the same for every candidate)."""
     direct = _similarity(qk, rk)
     if direct == 1.0:
         return 1.0, "surname"
-    stems = _similarity(surname_stem(qk), surname_stem(rk)) * _GENDER_FORM
+    stems = _similarity(q_stem, _stem(rk)) * _GENDER_FORM
     if stems == _GENDER_FORM:
         return stems, "surname_gender_form"
     best = max(direct, stems)
     return best, "surname_fuzzy" if best >= _FUZZY_LABEL else None
 
 
-def _name_similarity(query: str, record: str, label: str) -> tuple[float, str | None]:
-    sim = _similarity(name_key(query), name_key(record))
+def _name_similarity(qk: str, rk: str, label: str) -> tuple[float, str | None]:
+    sim = _similarity(qk, rk)
     if sim == 1.0:
         return sim, label
     return sim, f"{label}_fuzzy" if sim >= _FUZZY_LABEL else None
@@ -282,6 +288,22 @@ def _present(value: str | None) -> bool:
     return bool(value and value.strip())
 
 
+@dataclass(frozen=True, slots=True)
+class _QueryKeys:
+    """The name keys of a query, worked out once for all the candidates :func:`rank` scores."""
+
+    surname: str
+    surname_stem: str
+    given_name: str
+    patronymic: str | None
+
+    @classmethod
+    def of(cls, query: MatchQuery) -> _QueryKeys:
+        surname = name_key(query.surname)
+        patronymic = name_key(query.patronymic or "") if _present(query.patronymic) else None
+        return cls(surname, surname_stem(surname), name_key(query.given_name), patronymic)
+
+
 def score_candidate(query: MatchQuery, record: PersonRecord) -> MatchResult:
     """Absolute agreement of ``record`` with ``query``.
 
@@ -296,11 +318,17 @@ def score_candidate(query: MatchQuery, record: PersonRecord) -> MatchResult:
     men born on the same day are a coincidence, not a match — so an unrelated name scores
     below 0.5.
     """
+    return _score(query, _QueryKeys.of(query), record)
+
+
+def _score(query: MatchQuery, keys: _QueryKeys, record: PersonRecord) -> MatchResult:
     matched: list[str] = []
-    surname_sim, label = _surname_similarity(query.surname, record.surname)
+    surname_sim, label = _surname_similarity(keys.surname, keys.surname_stem,
+                                             name_key(record.surname))
     if label:
         matched.append(label)
-    given_sim, label = _name_similarity(query.given_name, record.given_name, "given_name")
+    given_sim, label = _name_similarity(keys.given_name, name_key(record.given_name),
+                                        "given_name")
     if label:
         matched.append(label)
     surname_ev, given_ev = _evidence(surname_sim), _evidence(given_sim)
@@ -308,8 +336,9 @@ def score_candidate(query: MatchQuery, record: PersonRecord) -> MatchResult:
     name_agreement = (_W_SURNAME * surname_ev + _W_GIVEN * given_ev) / name_weight
 
     weights, support = name_weight, 0.0
-    if _present(query.patronymic) and _present(record.patronymic):
-        sim, label = _name_similarity(query.patronymic or "", record.patronymic or "", "patronymic")
+    if keys.patronymic is not None and _present(record.patronymic):
+        sim, label = _name_similarity(keys.patronymic, name_key(record.patronymic or ""),
+                                      "patronymic")
         if label:
             matched.append(label)
         weights += _W_PATRONYMIC
@@ -347,8 +376,9 @@ def rank(
     (pass them in a deterministic order, e.g. by id)."""
     if limit <= 0:
         return []
+    keys = _QueryKeys.of(query)
     scored: Sequence[tuple[PersonRecord, MatchResult]] = [
-        (record, score_candidate(query, record)) for record in records
+        (record, _score(query, keys, record)) for record in records
     ]
     kept = [pair for pair in scored if pair[1].score >= min_score]
     kept.sort(key=lambda pair: -pair[1].score)  # list.sort is stable

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, BinaryIO
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.audit import record_event
@@ -34,7 +34,7 @@ from services.prisoners import (
 )
 from storage.db import session as db, utcnow
 from storage.errors import Conflict, PayloadTooLarge, ValidationFailed
-from storage.models.prisoners import Prisoner, prepare_bulk_load
+from storage.models.prisoners import Prisoner, bulk_insert_prisoners, prepare_bulk_load
 
 IMPORT_MAX_BYTES = 64 * 1024 * 1024
 BATCH_ROWS = 1000
@@ -208,8 +208,7 @@ class _Importer:
     def _write(creates: list[dict[str, Any]], updates: list[dict[str, Any]],
                reindex: list[uuid.UUID], keys: list[tuple[uuid.UUID, str]]) -> None:
         try:
-            if creates:
-                db().execute(insert(Prisoner.__table__), creates)
+            bulk_insert_prisoners(db().connection(), creates)
             if updates:
                 db().execute(update(Prisoner), updates)
         except IntegrityError:  # a registry number taken meanwhile by another writer

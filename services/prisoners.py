@@ -27,6 +27,7 @@ from storage.models.prisoners import (
     PrisonerBlockingKey,
     bulk_insert_blocking_keys,
 )
+from storage.paging import paginate
 
 NAME_FIELDS = ("surname", "given_name", "patronymic")
 REQUIRED_FIELDS = ("registry_number", "surname", "given_name", "birth_date")
@@ -207,6 +208,20 @@ def get_prisoner(prisoner_id: uuid.UUID) -> Prisoner:
     return prisoner
 
 
+def _access_reason(reason: str | None) -> str | None:
+    """The reason staff give for reading the registry: optional, blank is none."""
+    return (reason or "").strip() or None
+
+
+def view_prisoner(prisoner_id: uuid.UUID, *, actor: Any, reason: str | None = None) -> Prisoner:
+    """One registry record for staff; the read is in the audit log, with its reason."""
+    reason = _access_reason(reason)
+    prisoner = get_prisoner(prisoner_id)
+    record_event("prisoner.view", actor, subject_type="prisoner", subject_id=prisoner.id,
+                 reason=reason)
+    return prisoner
+
+
 def update_prisoner(*, prisoner_id: uuid.UUID, actor: Any, changes: Mapping[str, Any]) -> Prisoner:
     """Change the given fields (``None`` clears an optional one); keys follow the names."""
     prisoner = get_prisoner(prisoner_id)
@@ -266,13 +281,28 @@ def list_prisoners_query(*, q: str | None = None, birth_date: date | None = None
     return query
 
 
+def search_prisoners(*, q: str | None = None, birth_date: date | None = None,
+                     status: str | None = None, cursor: str | None = None, limit: int = 20,
+                     actor: Any, reason: str | None = None) -> tuple[list[Prisoner], str | None]:
+    """A page of registry records for staff, oldest first, and the next page's cursor.
+
+    Every search is in the audit log with the reason given, but not what was searched for:
+    a name or a registry number is personal data and never enters the log.
+    """
+    reason = _access_reason(reason)
+    items, next_cursor = paginate(list_prisoners_query(q=q, birth_date=birth_date, status=status),
+                                  [Prisoner.created_at, Prisoner.id], cursor, limit)
+    record_event("prisoner.search", actor, subject_type="prisoner", reason=reason)
+    return items, next_cursor
+
+
 _SCORED_COLUMNS = (Prisoner.id, Prisoner.surname, Prisoner.given_name, Prisoner.patronymic,
                    Prisoner.birth_date, Prisoner.birth_place, Prisoner.unit)
 
 
-def _candidates(keys: set[str]) -> list[Any]:
-    """Scoring columns of the prisoners sharing the most blocking keys with the claim, found
-    through the key index, most keys first."""
+def _candidates(keys: set[str]) -> list[PersonRecord]:
+    """The prisoners sharing the most blocking keys with the claim, found through the key
+    index, most keys first, as records to score (``ref`` is the prisoner id)."""
     if not keys:
         return []
     shared = func.count().label("shared")
@@ -281,9 +311,10 @@ def _candidates(keys: set[str]) -> list[Any]:
            .group_by(PrisonerBlockingKey.prisoner_id)
            .order_by(shared.desc(), PrisonerBlockingKey.prisoner_id)
            .limit(CANDIDATE_POOL).subquery())
-    return list(db().execute(
-        select(*_SCORED_COLUMNS).join(top, top.c.prisoner_id == Prisoner.id)
-        .order_by(top.c.shared.desc(), Prisoner.id)))
+    rows = db().execute(select(*_SCORED_COLUMNS).join(top, top.c.prisoner_id == Prisoner.id)
+                        .order_by(top.c.shared.desc(), Prisoner.id)).tuples()
+    return [PersonRecord(surname, given_name, patronymic, birth_date, birth_place, unit, ref)
+            for ref, surname, given_name, patronymic, birth_date, birth_place, unit in rows]
 
 
 def match_prisoners(*, surname: str, given_name: str, patronymic: str | None = None,
@@ -299,7 +330,7 @@ def match_prisoners(*, surname: str, given_name: str, patronymic: str | None = N
         raise ValidationFailed(errors=errors)
     query = MatchQuery(surname=surname, given_name=given_name, patronymic=patronymic,
                        birth_date=birth_date, birth_place=birth_place, unit=unit)
-    ranked = rank(query, map(record_of, _candidates(query_keys(query))), limit=max(0, limit))
+    ranked = rank(query, _candidates(query_keys(query)), limit=max(0, limit))
     best = [record.ref for record, _ in ranked]
     prisoners = {p.id: p for p in db().execute(
         select(Prisoner).where(Prisoner.id.in_(best))).scalars()} if best else {}

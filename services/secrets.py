@@ -11,8 +11,6 @@ never used again.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
 from typing import Any
 
@@ -21,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from storage.db import session as db
-from storage.keys import wrapped_kid
+from storage.keys import decode_configured_key, wrapped_kid
 from storage.models.secrets import ServiceSecret
 
 HMAC_KEY = "hmac-key"
@@ -35,13 +33,7 @@ def _context(name: str) -> bytes:
 
 def decode_hmac_key(value: str) -> bytes:
     """A key given as configuration (KINPASS_HMAC_KEY): base64 of at least 32 bytes."""
-    text = value.strip()
-    try:
-        key = base64.b64decode(text + "=" * (-len(text) % 4),
-                               altchars=b"-_" if ("-" in text or "_" in text) else None,
-                               validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("KINPASS_HMAC_KEY is not valid base64") from None
+    key = decode_configured_key(value, "KINPASS_HMAC_KEY")
     if len(key) < SECRET_BYTES:
         raise ValueError(f"KINPASS_HMAC_KEY must hold at least {SECRET_BYTES} bytes")
     return key

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,27 @@ from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator, Uuid
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_read_only: ContextVar[bool] = ContextVar("kinpass_read_only", default=False)
+
+
+class ReadOnlyWriteError(RuntimeError):
+    """A unit of work declared read-only tried to change something."""
+
+
+def set_read_only(flag: bool) -> None:
+    """Declare whether the transactions begun from here on only read.
+
+    On SQLite a reading transaction takes no write lock (`BEGIN` rather than `BEGIN
+    IMMEDIATE`), so reads from every worker run side by side; on PostgreSQL it is `READ
+    ONLY`. Either way a write inside one fails loudly instead of racing.
+    """
+    _read_only.set(flag)
+
+
+def is_read_only() -> bool:
+    return _read_only.get()
 
 
 class UtcDateTime(TypeDecorator):
@@ -77,11 +99,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         def _sqlite_begin(conn: Any) -> None:
             # Writers queue on the database lock from the start instead of failing
             # with SQLITE_BUSY when a read snapshot turns out to be stale.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = _read_only.get()
+            conn.info["read_only"] = read_only
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sqlite_guard(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if conn.info.get("read_only") and statement.lstrip()[:7].upper().startswith(WRITES):
+                raise ReadOnlyWriteError(statement.split(None, 1)[0])
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                         connect_args={"connect_timeout": 5}, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                           connect_args={"connect_timeout": 5}, **kwargs)
+
+    @event.listens_for(engine, "begin")
+    def _pg_begin(conn: Any) -> None:
+        if _read_only.get():
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+    return engine
 
 
 def _create_private(path: str | None) -> None:

@@ -186,14 +186,19 @@ class KeyProvider(Protocol):
 
 # --- AES-GCM keyrings (local file, environment) ---------------------------------------
 
-def _b64decode_key(value: str) -> bytes:
+def decode_configured_key(value: str, name: str) -> bytes:
+    """Key bytes given as configuration: base64 in either alphabet, padding optional."""
     text = value.strip()
     try:
-        key = base64.b64decode(text + "=" * (-len(text) % 4),
-                               altchars=b"-_" if ("-" in text or "_" in text) else None,
-                               validate=True)
+        return base64.b64decode(text + "=" * (-len(text) % 4),
+                                altchars=b"-_" if ("-" in text or "_" in text) else None,
+                                validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError("KEK is not valid base64") from None
+        raise ValueError(f"{name} is not valid base64") from None
+
+
+def _b64decode_key(value: str) -> bytes:
+    key = decode_configured_key(value, "KEK")
     if len(key) != KEK_SIZE:
         raise ValueError(f"KEK must be {KEK_SIZE} bytes, got {len(key)}")
     return key

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import request
 
-from api.blueprint import Blueprint
+from api.blueprint import Blueprint, reads_only
 from auth.roles import ANY_ROLE, current_account, current_caller, roles_required
 from schemas.accounts import LoginIn, MeOut, RegisterIn, ResendIn, StatusOut, TokenPairOut, VerifyIn
 from services import accounts
@@ -59,6 +59,7 @@ def logout():
 
 
 @blp.route("/me", methods=["GET"])
+@reads_only
 @roles_required(*ANY_ROLE)
 @blp.response(200, MeOut)
 def me():

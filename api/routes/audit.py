@@ -12,20 +12,21 @@ from schemas.audit import (
     AuditEventArgs,
     AuditEventOut,
     AuditEventPageOut,
-    AuditJwksOut,
     AuditVerifyOut,
     AuditWindowArgs,
 )
+from schemas.authorizations import JwksOut
 from schemas.base import PageArgs
-from services import audit
+from services import audit, audit_reading
 from storage.models.audit import AuditCheckpoint, AuditEvent
 from storage.paging import paginate
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="The audit log")
 
 
-def _filter(args: dict) -> audit.EventFilter:
-    return audit.EventFilter(**{k: v for k, v in args.items() if k not in ("limit", "cursor")})
+def _filter(args: dict) -> audit_reading.EventFilter:
+    return audit_reading.EventFilter(**{k: v for k, v in args.items()
+                                        if k not in ("limit", "cursor")})
 
 
 @blp.route("/events", methods=["GET"])
@@ -33,7 +34,7 @@ def _filter(args: dict) -> audit.EventFilter:
 @blp.arguments(AuditEventArgs, location="query")
 @blp.response(200, AuditEventPageOut)
 def list_events(args):
-    query = audit.events_query(current_account(), _filter(args))
+    query = audit_reading.events_query(current_account(), _filter(args))
     items, cursor = paginate(query, [AuditEvent.seq], args["cursor"], args["limit"])
     return {"items": items, "next_cursor": cursor}
 
@@ -42,7 +43,7 @@ def list_events(args):
 @roles_required("auditor")
 @blp.response(200, AuditVerifyOut)
 def verify():
-    report = audit.verify_log(current_account())
+    report = audit_reading.verify_log(current_account())
     return {"ok": report.ok, "events": report.events,
             "head": {"seq": report.head_seq, "hash": report.head_hash},
             "first_bad_seq": report.first_bad_seq}
@@ -54,7 +55,7 @@ def verify():
 @blp.response(200, AuditEventOut, content_type="application/x-ndjson",
               description="One event a line, oldest first")
 def export(args):
-    events = audit.export_events(current_account(), _filter(args))
+    events = audit_reading.export_events(current_account(), _filter(args))
     lines = (json.dumps(event, ensure_ascii=False) + "\n" for event in events)
     return Response(lines, mimetype="application/x-ndjson")
 
@@ -64,12 +65,12 @@ def export(args):
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, AuditCheckpointPageOut)
 def list_checkpoints(args):
-    query = audit.checkpoints_query(current_account())
+    query = audit_reading.checkpoints_query(current_account())
     items, cursor = paginate(query, [AuditCheckpoint.seq], args["cursor"], args["limit"])
     return {"items": items, "next_cursor": cursor}
 
 
 @blp.route("/keys", methods=["GET"])
-@blp.response(200, AuditJwksOut)
+@blp.response(200, JwksOut)
 def keys():
     return audit.checkpoint_keys()

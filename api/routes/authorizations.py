@@ -5,7 +5,7 @@ from uuid import UUID
 
 from flask import Response
 
-from api.blueprint import Blueprint
+from api.blueprint import Blueprint, reads_only
 from api.case_guards import staff_case_in_state
 from api.idempotency import idempotent
 from auth.roles import CASE_STAFF, current_account, roles_required
@@ -17,7 +17,7 @@ from schemas.authorizations import (
     RevocationListOut,
     RevokeIn,
 )
-from services import authorizations, qr_codes
+from services import authorizations, checkpoint_tokens, qr_codes
 from storage.models.authorizations import Authorization
 from storage.paging import paginate
 
@@ -61,6 +61,7 @@ def revoke_authorization(body, authorization_id: UUID):
 
 
 @blp.route("/cases/<uuid:case_id>/authorizations", methods=["GET"])
+@reads_only
 @roles_required("relative")
 @blp.arguments(AuthorizationListArgs, location="query")
 @blp.response(200, AuthorizationPageOut)
@@ -92,4 +93,4 @@ def authorization_qr_svg(authorization_id: UUID):
 @blp.route("/authorizations/revocations", methods=["GET"])
 @blp.response(200, RevocationListOut)
 def revocation_list():
-    return authorizations.revocation_list()
+    return checkpoint_tokens.revocation_list()

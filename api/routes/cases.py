@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from api.blueprint import Blueprint
+from api.blueprint import Blueprint, reads_only
 from api.case_guards import relative_case_in_state
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
@@ -26,6 +26,7 @@ def create_case(body):
 
 
 @blp.route("", methods=["GET"])
+@reads_only
 @roles_required("relative")
 @blp.arguments(CaseListArgs, location="query")
 @blp.response(200, CasePageOut)
@@ -36,6 +37,7 @@ def list_cases(args):
 
 
 @blp.route("/<uuid:case_id>", methods=["GET"])
+@reads_only
 @roles_required("relative")
 @blp.response(200, CaseOut)
 def get_case(case_id: UUID):

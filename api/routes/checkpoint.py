@@ -5,7 +5,7 @@ from api.blueprint import Blueprint
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
 from schemas.checkpoint import RedeemOut, TokenIn, VerifyOut
-from services import authorizations
+from services import checkpoint_tokens
 
 blp = Blueprint("checkpoint", __name__, url_prefix="/v1/checkpoint",
                 description="Checkpoints")
@@ -16,7 +16,7 @@ blp = Blueprint("checkpoint", __name__, url_prefix="/v1/checkpoint",
 @blp.arguments(TokenIn)
 @blp.response(200, VerifyOut)
 def verify(body):
-    verdict = authorizations.verify_authorization(body["token"], current_account())
+    verdict = checkpoint_tokens.verify_authorization(body["token"], current_account())
     return {"result": verdict.result, "authorization": verdict.summary()}
 
 
@@ -26,4 +26,4 @@ def verify(body):
 @blp.arguments(TokenIn)
 @blp.response(200, RedeemOut)
 def redeem(body):
-    return authorizations.redeem_authorization(body["token"], current_account())
+    return checkpoint_tokens.redeem_authorization(body["token"], current_account())

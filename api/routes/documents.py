@@ -7,7 +7,7 @@ from uuid import UUID
 from flask import request, url_for
 from werkzeug.exceptions import ClientDisconnected
 
-from api.blueprint import Blueprint
+from api.blueprint import Blueprint, reads_only
 from api.case_guards import relative_case_in_state
 from api.http import body_content_types
 from api.idempotency import idempotent
@@ -67,6 +67,7 @@ def put_content(document_id: UUID):
 
 
 @blp.route("/documents/<uuid:document_id>", methods=["GET"])
+@reads_only
 @roles_required("relative")
 @blp.response(200, DocumentOut)
 def get_document(document_id: UUID):

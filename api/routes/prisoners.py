@@ -6,8 +6,10 @@ from flask import request
 
 from api.blueprint import Blueprint
 from api.http import body_content_types
+from api.idempotency import idempotent
 from auth.roles import CASE_STAFF, current_account, roles_required
 from schemas.prisoners import (
+    AccessReasonHeaders,
     ImportArgs,
     ImportOut,
     MatchIn,
@@ -20,8 +22,6 @@ from schemas.prisoners import (
 )
 from services import prisoner_import, prisoners
 from storage.errors import PayloadTooLarge, UnsupportedMediaType
-from storage.models.prisoners import Prisoner
-from storage.paging import paginate
 
 blp = Blueprint("prisoners", __name__, url_prefix="/v1/admin/prisoners",
                 description="Prisoner registry")
@@ -32,6 +32,7 @@ CSV_BODY = {"required": True, "content": {"text/csv": {"schema": {
 
 @blp.route("", methods=["POST"])
 @roles_required(*CASE_STAFF)
+@idempotent
 @blp.arguments(PrisonerIn)
 @blp.response(201, PrisonerOut)
 def create_prisoner(body):
@@ -41,20 +42,19 @@ def create_prisoner(body):
 @blp.route("", methods=["GET"])
 @roles_required(*CASE_STAFF)
 @blp.arguments(PrisonerListArgs, location="query")
+@blp.arguments(AccessReasonHeaders, location="headers")
 @blp.response(200, PrisonerPageOut)
-def list_prisoners(args):
-    query = prisoners.list_prisoners_query(q=args["q"], birth_date=args["birth_date"],
-                                           status=args["status"])
-    items, cursor = paginate(query, [Prisoner.created_at, Prisoner.id], args["cursor"],
-                             args["limit"])
+def list_prisoners(args, headers):
+    items, cursor = prisoners.search_prisoners(**args, **headers, actor=current_account())
     return {"items": items, "next_cursor": cursor}
 
 
 @blp.route("/<uuid:prisoner_id>", methods=["GET"])
 @roles_required(*CASE_STAFF)
+@blp.arguments(AccessReasonHeaders, location="headers")
 @blp.response(200, PrisonerOut)
-def get_prisoner(prisoner_id: UUID):
-    return prisoners.get_prisoner(prisoner_id)
+def get_prisoner(headers, prisoner_id: UUID):
+    return prisoners.view_prisoner(prisoner_id, **headers, actor=current_account())
 
 
 @blp.route("/<uuid:prisoner_id>", methods=["PATCH"])

@@ -4,7 +4,7 @@ from flask import current_app
 from marshmallow import fields
 from sqlalchemy import text
 
-from api.blueprint import Blueprint
+from api.blueprint import Blueprint, reads_only
 from schemas.base import Out
 from storage.db import session as db
 from storage.errors import DatabaseUnavailable, KinPassError, StorageUnavailable
@@ -18,12 +18,14 @@ class HealthOut(Out):
 
 
 @blp.route("/healthz", methods=["GET"])
+@reads_only
 @blp.response(200, HealthOut)
 def healthz():
     return {"status": "ok"}
 
 
 @blp.route("/readyz", methods=["GET"])
+@reads_only
 @blp.response(200, HealthOut)
 @blp.alt_response(503, schema=HealthOut, description="A dependency is failing")
 def readyz():

@@ -3,6 +3,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from api.blueprint import Blueprint
+from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
 from schemas.accounts import StaffCreatedOut, StaffIn, StaffListArgs, StaffOut, StaffPageOut
 from services import accounts
@@ -14,6 +15,7 @@ blp = Blueprint("staff", __name__, url_prefix="/v1/admin/staff", description="St
 
 @blp.route("", methods=["POST"])
 @roles_required("admin")
+@idempotent
 @blp.arguments(StaffIn)
 @blp.response(201, StaffCreatedOut)
 def create_staff(body):

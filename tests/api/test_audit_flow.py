@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services import audit
+from services import audit, audit_reading
 from storage.db import session as db, utcnow
 from storage.models import AuditEvent
 from tests.api.case_support import BIRTH_CERTIFICATE, add_prisoner, open_case, td3
@@ -117,13 +117,14 @@ def test_the_whole_flow_is_logged_in_order(client, register_relative, make_staff
     decisions = [r for r in rows if r.action == "case.decision"]
     assert all(r.reason for r in decisions)
     (viewed,) = [r for r in rows if r.action == "document.view"]
-    assert viewed.reason == "identity check for the hotline"
+    number = audit.searchable_hash("751234567")
+    assert viewed.reason == f"identity check for the hotline [number {number}]"
     assert all(r.request_id and r.ip == "127.0.0.1" and r.actor_id for r in rows)
     officer = walked["staff"][0]
     views = [r for r in rows if r.action == "case.view"]
     assert str(views[0].actor_id) == str(officer["id"])
 
-    report = audit.verify_log(audit.SYSTEM)
+    report = audit_reading.verify_log(audit.SYSTEM)
     assert report.ok and report.first_bad_seq is None and report.events >= rows[-1].seq
     api = _ok(client.get("/v1/audit/verify", headers=walked["auditor"]))
     assert api["ok"] is True and api["head"]["seq"] >= rows[-1].seq
@@ -144,3 +145,21 @@ def test_no_secret_of_the_flow_enters_the_log(client, register_relative, make_st
         assert secret not in dump, secret
         for token_part in secret.split(".") if secret.count(".") == 2 else []:
             assert token_part not in dump
+
+
+def test_an_auditor_finds_who_saw_a_passport_from_its_number(client, register_relative,
+                                                             make_staff, outbox):
+    """`kinpass audit hash 751234567` gives the value the log holds: grep the export for it,
+    then follow the document id to every event about that passport."""
+    walked = _walk(client, register_relative, make_staff, outbox)
+    number = audit.searchable_hash("75 1234 567")
+    dump = client.get("/v1/audit/export", headers=walked["auditor"]).get_data(as_text=True)
+    tagged = [e for e in map(json.loads, dump.splitlines()) if number in (e["reason"] or "")]
+    assert [e["action"] for e in tagged] == ["document.create", "document.view"]
+    (document_id,) = {e["subject_id"] for e in tagged}
+    events = client.get(f"/v1/audit/events?subject_type=document&subject_id={document_id}",
+                        headers=walked["auditor"]).get_json()["items"]
+    assert [e["action"] for e in events] == ["document.create", "document.upload",
+                                             "document.view"]
+    assert events[-1]["actor_role"] == "officer"
+    assert events[-1]["reason"].startswith("identity check for the hotline")

@@ -134,6 +134,8 @@ def test_idempotent_create(client, register_relative):
                     headers={**bearer(token), "Idempotency-Key": "create-2"})
     assert r.status_code == 400
     r = client.post("/v1/cases", json=body, headers={**bearer(token), "Idempotency-Key": "create-2"})
+    assert r.status_code == 422 and r.get_json()["code"] == "idempotency_key_reused"
+    r = client.post("/v1/cases", json=body, headers={**bearer(token), "Idempotency-Key": "create-3"})
     assert r.status_code == 201
     for key in ("", "x" * 256, "has space"):
         r = client.post("/v1/cases", json=body, headers={**bearer(token), "Idempotency-Key": key})

@@ -294,7 +294,7 @@ def test_concurrent_redeems_succeed_exactly_once(world, app):
 
 def test_verify_window_edges(world):
     """nbf is inclusive, exp exclusive, as JWT has them (RFC 7519 4.1.4, 4.1.5)."""
-    from services.authorizations import check_token
+    from services.checkpoint_tokens import check_token
 
     _, case_id, _ = world.approved_case()
     start = utcnow().replace(microsecond=0) + timedelta(hours=1)

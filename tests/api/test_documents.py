@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from api.app import create_app
 from api.cli import main
-from services import documents, runtime, unit_of_work
+from services import document_keys, runtime, unit_of_work
 from services.audit import SYSTEM
 from services.document_metadata import document_metadata
 from storage.db import session as db
@@ -468,7 +468,7 @@ def test_kek_rotation_rewraps_without_touching_content(client, relative, officer
     doc = upload(client, relative, case_id, data)
     before = document_row(doc["id"])
     content = _object_bytes(before.object_key)
-    result = documents.rotate_kek(SYSTEM)
+    result = document_keys.rotate_kek(SYSTEM)
     unit_of_work.commit()
     after = document_row(doc["id"])
     assert result["data_keys"] == 1 and result["hpke_keys"] == 2
@@ -480,10 +480,10 @@ def test_kek_rotation_rewraps_without_touching_content(client, relative, officer
     assert r.data == data
     doc_id, dek = uuid.uuid4(), bytes(range(32))
     enc, sealed = seal_dek(server_key["public_key"], server_key["suite"], dek, doc_id)
-    keyring = documents.hpke_keyring()
+    keyring = document_keys.hpke_keyring()
     assert keyring.open_sealed_dek(server_key["suite"], server_key["kid"], enc, sealed,
                                    doc_id) == dek
-    again = documents.rotate_kek(SYSTEM)
+    again = document_keys.rotate_kek(SYSTEM)
     unit_of_work.commit()
     assert again["data_keys"] == 1 and again["kid"] != result["kid"]
 

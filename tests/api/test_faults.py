@@ -11,9 +11,7 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -25,19 +23,12 @@ from moto.server import ThreadedMotoServer
 from sqlalchemy import create_engine, select, text
 
 from api.app import create_app
-from storage.migrate import stamp
-from storage.models import Base
 from storage.models.cases import Document
 from tests.api import documents_support as docs
+from tests.api.serving import serve_kinpass, wait_healthy
 from tests.conftest import FAKE_AWS_ENV, bearer
 
 BOUND_SECONDS = 45
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _problem(response, status: int, code: str) -> None:
@@ -205,54 +196,10 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
-def _wait_healthy(base: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + BOUND_SECONDS
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the server exited"
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not come up")
-
-
 @pytest.fixture
 def served(tmp_path):
-    """`kinpass serve` as a subprocess on its own data dir (SQLite, local objects).
-
-    The schema is laid from the models, as the app fixture does (the migrations are proven
-    to build the same schema in tests/storage/test_migrations.py), so serving's migrate step
-    finds it current."""
-    (tmp_path / "data").mkdir(mode=0o700)
-    engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'kinpass.db'}")
-    Base.metadata.create_all(engine)
-    stamp(engine)
-    engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "KINPASS_DATA_DIR": str(tmp_path / "data"),
-           "KINPASS_BIND": f"127.0.0.1:{port}", "KINPASS_ENV": "development",
-           "KINPASS_NOTIFIER": f"file:{tmp_path / 'outbox.jsonl'}", "KINPASS_WORKERS": "2"}
-    for name in ("KINPASS_DATABASE_URL", "KINPASS_STORAGE_URL", "KINPASS_REDIS_URL"):
-        env.pop(name, None)
-    kinpass = [sys.executable, "-m", "api.cli"] if not Path(sys.executable).with_name(
-        "kinpass").exists() else [str(Path(sys.executable).with_name("kinpass"))]
-    log = (tmp_path / "server.log").open("wb")
-    server = subprocess.Popen([*kinpass, "serve"], env=env, stdout=log, stderr=log,
-                              start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base, server)
-        yield base, server, env, kinpass, tmp_path
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+    with serve_kinpass(tmp_path) as running:
+        yield running
 
 
 def _relative_token(base: str, outbox: Path) -> str:
@@ -298,7 +245,7 @@ def test_worker_killed_mid_upload_recovers_and_gc_leaves_no_orphans(served):
         upload.send(data[len(data) // 2:])
         upload.getresponse().read()
     upload.close()
-    _wait_healthy(base, server)
+    wait_healthy(base, server)
     status, after = _call(base, "GET", f"/v1/documents/{document['id']}", token=token)
     assert status == 200 and after["status"] == "pending_upload"
     gc = subprocess.run([*kinpass, "gc"], env=env, capture_output=True, timeout=60, check=False)

@@ -210,3 +210,60 @@ def test_relatives_and_anonymous_are_refused(client, register_relative):
 def test_supervisor_may_use_the_registry(client, make_staff):
     headers = bearer(make_staff("supervisor")["access_token"])
     assert _create(client, headers)["registry_number"] == YURI["registry_number"]
+
+
+def _events(action: str) -> list[AuditEvent]:
+    db.remove()  # what the request committed, not what this session holds
+    return list(db().execute(select(AuditEvent).where(AuditEvent.action == action)
+                             .order_by(AuditEvent.seq)).scalars())
+
+
+def test_reading_a_record_is_audited_with_actor_subject_and_reason(client, make_staff):
+    staff = make_staff("officer")
+    headers = bearer(staff["access_token"])
+    body = _create(client, headers)
+    reason = "Hotline call: mother asks whether her son is held"
+    r = client.get(f"{BASE}/{body['id']}", headers={**headers, "X-Access-Reason": reason})
+    assert r.status_code == 200
+    assert client.get(f"{BASE}/{body['id']}", headers=headers).status_code == 200
+    first, second = _events("prisoner.view")
+    assert str(first.actor_id) == str(staff["id"]) and first.actor_role == "officer"
+    assert (first.subject_type, first.subject_id) == ("prisoner", body["id"])
+    assert first.outcome == "success" and first.reason == reason
+    assert second.subject_id == body["id"] and second.reason is None
+    assert client.get(f"{BASE}/{uuid.uuid4()}", headers=headers).status_code == 404
+    assert len(_events("prisoner.view")) == 2
+
+
+def test_search_is_audited_without_what_was_searched_for(client, make_staff):
+    staff = make_staff("supervisor")
+    headers = bearer(staff["access_token"])
+    _create(client, headers)
+    reason = "Checking a hotline caller's claim"
+    queries = [{"q": "Щербаков Юрий", "birth_date": "1990-03-05"},
+               {"q": YURI["registry_number"]}, {"q": "Shcherbakov"}, {}]
+    for query in queries:
+        r = client.get(BASE, query_string=query,
+                       headers={**headers, "X-Access-Reason": reason})
+        assert r.status_code == 200 and len(r.get_json()["items"]) == 1
+    events = _events("prisoner.search")
+    assert len(events) == len(queries)
+    for event in events:
+        assert str(event.actor_id) == str(staff["id"]) and event.actor_role == "supervisor"
+        assert event.subject_type == "prisoner" and event.subject_id is None
+        assert event.reason == reason
+        written = " ".join(str(getattr(event, c.key)) for c in AuditEvent.__table__.columns)
+        for personal in ("Щербаков", "Юрий", "SHCHERBAKOV", "Shcherbakov", "IURII",
+                         YURI["registry_number"], "000123", "1990-03-05"):
+            assert personal.lower() not in written.lower(), personal
+    client.get(BASE, headers=headers)
+    assert _events("prisoner.search")[-1].reason is None
+
+
+def test_too_long_access_reason_is_400_and_not_audited(client, officer):
+    body = _create(client, officer)
+    long = {**officer, "X-Access-Reason": "x" * 2001}
+    for path in (BASE, f"{BASE}/{body['id']}"):
+        r = client.get(path, headers=long)
+        assert r.status_code == 400 and r.get_json()["code"] == "validation_error"
+    assert _events("prisoner.view") == [] and _events("prisoner.search") == []

@@ -13,8 +13,9 @@ from hypothesis import given, settings, strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from services import audit, runtime, unit_of_work
-from services.audit import SYSTEM, record_event, verify_chain
+from services import audit, audit_reading, runtime, unit_of_work
+from services.audit import SYSTEM, record_event
+from services.audit_reading import verify_chain
 from storage.db import session as db
 from storage.models import Account, AuditCheckpoint, AuditEvent, AuditHead
 
@@ -44,7 +45,7 @@ def _tampering():
     db.remove()
 
 
-def _verify() -> audit.ChainReport:
+def _verify() -> audit_reading.ChainReport:
     report = verify_chain(db())
     db.remove()
     return report
@@ -102,7 +103,7 @@ def test_tampering_is_named_by_seq(app, sql, bad):
 
 def test_a_rehashed_row_breaks_the_next_link(app):
     _append(5)
-    row = audit.event_dict(db().get(AuditEvent, 2))
+    row = audit_reading.event_dict(db().get(AuditEvent, 2))
     row["reason"] = "rewritten"
     forged = audit.chain_hash(row["prev_hash"], row)
     db.remove()
@@ -115,7 +116,7 @@ def test_a_rehashed_row_breaks_the_next_link(app):
 def _rewrite_suffix(conn, start: int) -> None:
     """A forger with write access recomputes every hash from ``start`` and the head."""
     rows = [dict(r._mapping) for r in conn.execute(
-        select(*[getattr(AuditEvent, c) for c in audit.EVENT_COLUMNS]).order_by(AuditEvent.seq))]
+        select(*[getattr(AuditEvent, c) for c in audit_reading.EVENT_COLUMNS]).order_by(AuditEvent.seq))]
     prev = rows[start - 2]["hash"] if start > 1 else "0" * 64
     for row in rows[start - 1:]:
         row["prev_hash"] = prev
@@ -136,7 +137,7 @@ def test_a_rewritten_chain_is_caught_by_its_signed_checkpoint(app):
     with _tampering() as conn:
         _rewrite_suffix(conn, 2)
     assert _verify().ok  # the bare chain cannot tell ...
-    report = audit.verify_log(SYSTEM)
+    report = audit_reading.verify_log(SYSTEM)
     db.remove()
     assert not report.ok and report.first_bad_seq == 4  # ... the signed head at seq 4 can
 
@@ -151,7 +152,7 @@ def test_truncating_the_tail_is_caught(app):
         last = conn.execute(text("SELECT hash FROM audit_events WHERE seq = 4")).scalar()
         conn.execute(text("UPDATE audit_head SET seq = 4, hash = :h"), {"h": last})
     assert _verify().ok
-    report = audit.verify_log(SYSTEM)
+    report = audit_reading.verify_log(SYSTEM)
     db.remove()
     assert not report.ok and report.first_bad_seq == 5
 
@@ -257,7 +258,7 @@ def test_checkpoints_are_made_every_n_events(app):
     assert head.checkpoint_seq == 6 and db().get(AuditCheckpoint, 6).hash == \
         db().get(AuditEvent, 6).hash
     db.remove()
-    report = audit.verify_log(SYSTEM)
+    report = audit_reading.verify_log(SYSTEM)
     assert report.ok and report.events == 7
 
 

@@ -4,14 +4,14 @@ from datetime import date
 
 import pytest
 
-from services.case_checks import (
+from services.case_states import ACTIONS, CLOSED, TRANSITIONS
+from services.mrz import parse_mrz
+from services.name_comparison import (
     compare_given_names,
     compare_names,
     compare_surnames,
     person_in_text,
 )
-from services.case_states import ACTIONS, CLOSED, TRANSITIONS
-from services.mrz import parse_mrz
 
 ICAO_TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
             "L898902C36UTO7408122F1204159ZE184226B<<<<<10")

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import io
+import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from services.audit import SYSTEM
+from services import prisoner_import
 from services.prisoner_import import import_prisoners
 from storage.db import session as db
-from storage.errors import PayloadTooLarge, ValidationFailed
+from storage.errors import Conflict, PayloadTooLarge, ValidationFailed
 from storage.models import Prisoner
 
 HEADER = b"registry_number,surname,given_name,birth_date\n"
@@ -56,3 +58,21 @@ def test_utf16_is_refused_as_not_utf8(app):
     with pytest.raises(ValidationFailed) as caught:
         import_prisoners(io.BytesIO(body), actor=SYSTEM)
     assert "UTF-8" in caught.value.errors["file"][0]
+
+
+def test_registry_number_taken_meanwhile_is_a_conflict_and_imports_nothing(app, monkeypatch):
+    """Another writer takes a number between a batch's look-up and its bulk insert (COPY on
+    PostgreSQL): the whole import is refused, not half written."""
+    write = prisoner_import._Importer._write
+
+    def racing(creates, *rest):
+        db().execute(insert(Prisoner.__table__), [{**creates[-1], "id": uuid.uuid4()}])
+        write(creates, *rest)
+
+    monkeypatch.setattr(prisoner_import._Importer, "_write", staticmethod(racing))
+    body = HEADER + "R1,Щербаков,Юрий,1990-03-05\nR2,Иванов,Иван,1991-01-01\n".encode()
+    with pytest.raises(Conflict) as caught:
+        import_prisoners(io.BytesIO(body), actor=SYSTEM)
+    assert "meanwhile" in caught.value.errors["registry_number"][0]
+    db.rollback()
+    assert _count() == 0

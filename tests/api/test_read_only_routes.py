@@ -1,0 +1,68 @@
+"""Routes declared read-only: they answer while a writer holds the database, and their
+refusals are still in the audit log."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from storage.db import session as db
+from storage.models.audit import AuditEvent
+from tests.api.case_support import open_case
+from tests.conftest import bearer
+
+
+def _read_only_rules(app) -> list[str]:
+    return sorted(rule.rule for rule in app.url_map.iter_rules()
+                  if getattr(app.view_functions[rule.endpoint], "_kinpass_read_only", False))
+
+
+def test_only_get_routes_are_read_only(app):
+    rules = [r for r in app.url_map.iter_rules()
+             if getattr(app.view_functions[r.endpoint], "_kinpass_read_only", False)]
+    assert {"/v1/cases/<uuid:case_id>", "/v1/me"} <= {r.rule for r in rules}
+    assert all(r.methods - {"HEAD", "OPTIONS"} == {"GET"} for r in rules), _read_only_rules(app)
+
+
+def test_refusal_on_a_read_only_route_is_audited(client, register_relative, make_staff):
+    _, _, tokens = register_relative()
+    case = open_case(client, tokens["access_token"])
+    officer = make_staff("officer")
+    r = client.get(f"/v1/cases/{case['id']}", headers=bearer(officer["access_token"]))
+    assert r.status_code == 403
+    denied = db().execute(select(AuditEvent).where(AuditEvent.action == "access.denied")
+                          .where(AuditEvent.subject_id == "cases.get_case")).scalars().all()
+    assert [e.outcome for e in denied] == ["denied"]
+    assert denied[0].reason.startswith("403 forbidden GET")
+
+
+def test_revoked_token_on_a_read_only_route_is_audited(client, register_relative):
+    _, _, tokens = register_relative()
+    assert client.post("/v1/auth/logout", headers=bearer(tokens["access_token"]),
+                       json={"refresh_token": tokens["refresh_token"]}).status_code in (200, 204)
+    r = client.get("/v1/me", headers=bearer(tokens["access_token"]))
+    assert r.status_code == 401 and r.get_json()["code"] == "token_revoked"
+    reasons = db().execute(select(AuditEvent.reason).where(
+        AuditEvent.action == "access.denied")).scalars().all()
+    assert "401 token_revoked GET" in reasons
+
+
+def test_case_read_answers_while_a_writer_holds_sqlite(app, client, register_relative):
+    engine = app.extensions["kinpass"].engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL readers never wait for writers")
+    _, _, tokens = register_relative()
+    case = open_case(client, tokens["access_token"])
+    writer = engine.connect()
+    writer.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: the write lock is held from here
+    answers: list[int] = []
+    reader = threading.Thread(target=lambda: answers.append(client.get(
+        f"/v1/cases/{case['id']}", headers=bearer(tokens["access_token"])).status_code))
+    try:
+        reader.start()
+        reader.join(timeout=10)
+    finally:
+        writer.rollback()
+        writer.close()
+    assert answers == [200]
