@@ -51,8 +51,9 @@ def issue_pair(account: Account, session: AuthSession) -> dict[str, Any]:
     refresh = create_refresh_token(identity=str(account.id),
                                    additional_claims={**claims, "jti": session.refresh_jti},
                                    expires_delta=refresh_ttl(account))
+    # "Bearer" is the RFC 6750 token type, not a secret.
     return {"access_token": access, "refresh_token": refresh,
-            "token_type": "Bearer",  # nosec B105 - the RFC 6750 token type, not a secret
+            "token_type": "Bearer",  # nosec B105
             "expires_in": int(ACCESS_TTL.total_seconds())}
 
 

@@ -8,8 +8,9 @@ imported in one POST /v1/admin/prisoners/import; the baseline is csv parsing alo
 bytes. Then, through the API in the same process (Flask test client, an officer's bearer
 token, audit written and committed per request), POST /v1/admin/prisoners/match for claims in
 every romanisation, with typos, swapped dates and no patronymic, next to
-GET /v1/admin/prisoners/{id} for the same number of random records; then the same claims
-through services.prisoners.match_prisoners alone (no HTTP, no audit write).
+GET /v1/admin/prisoners/{id} for the same number of random records (a staff read too: its
+prisoner.view event is written and committed like the match's prisoner.match); then the same
+claims through services.prisoners.match_prisoners alone (no HTTP, no audit write).
 """
 from __future__ import annotations
 

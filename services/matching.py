@@ -141,25 +141,33 @@ def _date_forms(birth_date: date) -> set[date]:
     return forms
 
 
+@lru_cache(maxsize=65536)
+def _surname_blocks(surname: str) -> tuple[tuple[frozenset[str], str], ...]:
+    """For each key of a surname: its spellings within one edit and its consonant skeleton.
+    Cached like the variants: the same surnames come back thousands of times in an import."""
+    return tuple((_surname_variants(key), _skeleton(surname_stem(key)))
+                 for key in _surname_keys(surname))
+
+
 def blocking_keys(surname: str, given_name: str, birth_date: date | None) -> set[str]:
     """Blocking keys of a person; identical on the index and the query side (see module doc)."""
     given = _compact(name_key(given_name).split(" ")[0]) if given_name else ""
     g2 = given[:2]
+    year = f"{birth_date.year:04d}" if birth_date is not None else ""
     keys: set[str] = set()
-    for key in _surname_keys(surname):
-        variants = _surname_variants(key)
+    for variants, skeleton in _surname_blocks(surname):
         if g2:
-            keys |= {f"sg:{variant}:{g2}" for variant in variants}
-            skeleton = _skeleton(surname_stem(key))
+            keys.update([f"sg:{variant}:{g2}" for variant in variants])
             if skeleton:
                 keys.add(f"ck:{skeleton}:{g2}")
-        if birth_date is not None:
-            keys |= {f"sy:{variant}:{birth_date.year:04d}" for variant in variants}
+        if year:
+            keys.update([f"sy:{variant}:{year}" for variant in variants])
     if birth_date is not None:
         for form in _date_forms(birth_date):
-            keys.add(f"d:{form:%Y%m%d}")
+            month = f"{form.year:04d}{form.month:02d}"  # what %Y%m gives, without strftime
+            keys.add(f"d:{month}{form.day:02d}")
             if given:
-                keys.add(f"gm:{given}:{form:%Y%m}")
+                keys.add(f"gm:{given}:{month}")
     return keys
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from services import jws
 
-TOKEN_TYPE = "kinpass-authorization+jwt"  # noqa: S105  # nosec B105 - a JOSE "typ"
+# A JOSE "typ" header value, not a secret.
+TOKEN_TYPE = "kinpass-authorization+jwt"  # noqa: S105  # nosec B105
 REVOCATIONS_TYPE = "kinpass-revocations+jwt"
 AUDIENCE = "kinpass-checkpoint"
 

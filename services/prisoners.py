@@ -312,7 +312,7 @@ def _candidates(keys: set[str]) -> list[PersonRecord]:
            .order_by(shared.desc(), PrisonerBlockingKey.prisoner_id)
            .limit(CANDIDATE_POOL).subquery())
     rows = db().execute(select(*_SCORED_COLUMNS).join(top, top.c.prisoner_id == Prisoner.id)
-                        .order_by(top.c.shared.desc(), Prisoner.id)).tuples()
+                        .order_by(top.c.shared.desc(), Prisoner.id))
     return [PersonRecord(surname, given_name, patronymic, birth_date, birth_place, unit, ref)
             for ref, surname, given_name, patronymic, birth_date, birth_place, unit in rows]
 

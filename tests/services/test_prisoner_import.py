@@ -7,8 +7,8 @@ import uuid
 import pytest
 from sqlalchemy import func, insert, select
 
-from services.audit import SYSTEM
 from services import prisoner_import
+from services.audit import SYSTEM
 from services.prisoner_import import import_prisoners
 from storage.db import session as db
 from storage.errors import Conflict, PayloadTooLarge, ValidationFailed
