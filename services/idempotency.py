@@ -13,6 +13,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -31,10 +32,14 @@ IN_PROGRESS = 0
 NONCE_BYTES = 12
 
 
+@lru_cache(maxsize=2)
+def _cipher_for(pepper: bytes) -> AESGCM:
+    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                       info=b"kinpass idempotency replies v1").derive(pepper))
+
+
 def _cipher() -> AESGCM:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=b"kinpass idempotency replies v1").derive(runtime.get().pepper)
-    return AESGCM(key)
+    return _cipher_for(runtime.get().pepper)
 
 
 def _associated(record: IdempotencyRecord) -> bytes:

@@ -69,6 +69,16 @@ class PrisonerBlockingKey(Base):
     __table_args__ = (Index("ix_prisoner_blocking_keys_key", "key", "prisoner_id"),)
 
 
+def _copy_rows(connection: Connection, table: str, columns: list[str],
+               rows: Iterable[Iterable[Any]]) -> None:
+    """PostgreSQL's COPY FROM STDIN through psycopg, one row a tuple of column values."""
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def bulk_insert_prisoners(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert whole prisoner rows (a value for every column) at driver speed: COPY on
     PostgreSQL, an executemany elsewhere. A registry number that is taken raises
@@ -79,12 +89,9 @@ def bulk_insert_prisoners(connection: Connection, rows: list[dict[str, Any]]) ->
         connection.execute(insert(Prisoner.__table__), rows)
         return
     columns = [column.name for column in Prisoner.__table__.columns]
-    raw = connection.connection.driver_connection
     try:
-        with raw.cursor() as cursor, cursor.copy(
-                f"COPY prisoners ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[name] for name in columns])
+        _copy_rows(connection, "prisoners", columns,
+                   ([row[name] for name in columns] for row in rows))
     except connection.dialect.dbapi.IntegrityError as exc:
         raise IntegrityError("COPY prisoners", None, exc) from exc
 
@@ -94,11 +101,7 @@ def bulk_insert_blocking_keys(connection: Connection,
     """Append (prisoner_id, key) rows at driver speed: COPY on PostgreSQL, a bare executemany
     on SQLite (the Uuid column is 32 hex digits there) — an import writes ~20 per prisoner."""
     if connection.dialect.name == "postgresql":
-        raw = connection.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(
-                "COPY prisoner_blocking_keys (prisoner_id, key) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        _copy_rows(connection, "prisoner_blocking_keys", ["prisoner_id", "key"], rows)
         return
     connection.exec_driver_sql(
         "INSERT INTO prisoner_blocking_keys (prisoner_id, key) VALUES (?, ?)",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from storage.db import session as db
 from storage.models.audit import AuditEvent
 from tests.api.case_support import (
@@ -125,6 +127,10 @@ def test_staff_cannot_use_relative_routes_nor_see_drafts(client, register_relati
     officer = make_staff("officer")
     r = client.get(f"/v1/cases/{case['id']}", headers=bearer(officer["access_token"]))
     assert r.status_code == 403
+    # the route reads only; its refusal is still in the audit log
+    denied = db().execute(select(AuditEvent).where(AuditEvent.action == "access.denied")
+                          .where(AuditEvent.subject_id == "cases.get_case")).scalars().all()
+    assert [(e.outcome, e.reason[:17]) for e in denied] == [("denied", "403 forbidden GET")]
     r = client.get(f"/v1/admin/cases/{case['id']}", headers=bearer(officer["access_token"]))
     assert r.status_code == 404
     listed = client.get("/v1/admin/cases", headers=bearer(officer["access_token"])).get_json()
