@@ -11,6 +11,7 @@ from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
 from services import unit_of_work
+from storage.db import is_read_only
 from storage.errors import MalformedJson, ValidationFailed
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -63,7 +64,10 @@ def transactional(view: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         response = current_app.make_response(view(*args, **kwargs))
         if isinstance(response, Response) and response.status_code < 400:
-            unit_of_work.commit()
+            if is_read_only():
+                unit_of_work.end_read()  # the session closes at the end of the request
+            else:
+                unit_of_work.commit()
         return response
 
     return wrapper

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from api.problem_texts import texts
 from services import unit_of_work
-from services.audit import record_event
+from services.audit import Actor, record_event
 from storage.db import is_read_only, session as db, set_read_only
 from storage.errors import DatabaseUnavailable, KinPassError
 
@@ -48,7 +48,7 @@ def problem(status: int, code: str, *, errors: Any = None, extra: dict[str, Any]
 def _record_refusal(status: int, code: str) -> None:
     """Every 401 and 403 answer is in the audit log."""
     caller = g.get("caller")
-    record_event("access.denied", caller.account if caller else None,
+    record_event("access.denied", Actor(caller.account_id, caller.role) if caller else None,
                  subject_type="endpoint", subject_id=(request.endpoint or request.path)[:64],
                  outcome="denied", reason=f"{status} {code} {request.method}")
 

@@ -19,6 +19,9 @@ JSON_TYPES = ("application/json", "application/merge-patch+json")
 BODY_METHODS = ("POST", "PUT", "PATCH")
 MAX_HEADER_BYTES, MAX_HEADERS_BYTES = 8190, 32 * 1024
 CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Content-Security-Policy", CSP),
+                    ("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY"),
+                    ("Cross-Origin-Resource-Policy", "same-origin"))
 
 access_log = logging.getLogger("kinpass.access")
 
@@ -46,10 +49,13 @@ def body_content_types(*types: str):
 def _begin_request() -> None:
     g.started = time.perf_counter()
     view = current_app.view_functions.get(request.endpoint or "")
-    set_read_only(bool(getattr(view, "_kinpass_read_only", False)))
+    set_read_only(getattr(view, "_kinpass_read_only", False))
     incoming = request.headers.get("X-Request-Id", "")
     g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
     set_request_context(g.request_id, request.remote_addr)
+    _guard_headers()
+    if request.method in BODY_METHODS and request.routing_exception is None:
+        _guard_body(getattr(view, "_kinpass_content_types", None))
 
 
 def _guard_headers() -> None:
@@ -59,12 +65,8 @@ def _guard_headers() -> None:
         raise RequestHeaderFieldsTooLarge()
 
 
-def _guard_body() -> None:
+def _guard_body(types: tuple[str, ...] | None) -> None:
     """JSON endpoints take JSON up to a small limit; raw uploads declare their own types."""
-    if request.method not in BODY_METHODS or request.routing_exception is not None:
-        return
-    view = current_app.view_functions.get(request.endpoint or "")
-    types = getattr(view, "_kinpass_content_types", None)
     settings = current_app.extensions["kinpass"].settings
     if types is None:
         request.max_content_length = settings.max_json_bytes
@@ -79,12 +81,8 @@ def _guard_body() -> None:
 
 def _finish_response(response: Response) -> Response:
     headers = response.headers
+    headers.extend(SECURITY_HEADERS)
     headers["X-Request-Id"] = g.get("request_id", "")
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Content-Security-Policy"] = CSP
-    headers["Referrer-Policy"] = "no-referrer"
-    headers["X-Frame-Options"] = "DENY"
-    headers["Cross-Origin-Resource-Policy"] = "same-origin"
     if request.path.startswith("/v1") or "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"
     if request.is_secure:
@@ -105,6 +103,4 @@ def _end_request(_exc: BaseException | None) -> None:
 def init_http(app: Flask) -> None:
     app.before_request(_begin_request)
     app.teardown_appcontext(_end_request)
-    app.before_request(_guard_headers)
-    app.before_request(_guard_body)
     app.after_request(_finish_response)

@@ -33,14 +33,10 @@ blp = Blueprint("metrics", __name__, description="Operations")
 def _observe(response: Response) -> Response:
     endpoint = request.endpoint or "unmatched"
     REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
-    started = g.get("metrics_started")
+    started = g.get("started")  # set first thing by api.http
     if started is not None:
         LATENCY.labels(endpoint).observe(time.perf_counter() - started)
     return response
-
-
-def _start() -> None:
-    g.metrics_started = time.perf_counter()
 
 
 @blp.route("/metrics", methods=["GET"])
@@ -64,5 +60,4 @@ def metrics():
 
 
 def init_metrics(app: Flask) -> None:
-    app.before_request(_start)
     app.after_request(_observe)

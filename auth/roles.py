@@ -4,14 +4,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cached_property, wraps
 from typing import Any
 
-from flask import g
-from flask_jwt_extended import get_jwt, verify_jwt_in_request
-from sqlalchemy import select
+from flask import g, request
+from sqlalchemy import bindparam, select
 
-from auth.tokens import JWT_ERRORS, translate_jwt_error
+from auth.tokens import verify_bearer
 from storage.db import session as db, utcnow
 from storage.errors import Forbidden, TokenRevoked, Unauthorized
 from storage.models.accounts import ROLES, STAFF_ROLES, Account, AuthSession
@@ -20,35 +19,44 @@ ANY_ROLE = ROLES
 STAFF = STAFF_ROLES
 CASE_STAFF = ("officer", "supervisor")
 
+# Revocation is immediate, so every request reads its session; only what the check needs.
+_LIVE_SESSION = (
+    select(AuthSession.expires_at, AuthSession.revoked_at, Account.status, Account.role)
+    .join(Account, Account.id == AuthSession.account_id)
+    .where(AuthSession.id == bindparam("session_id"), Account.id == bindparam("account_id")))
 
-@dataclass(frozen=True)
+
+@dataclass
 class Caller:
-    account: Account
+    account_id: uuid.UUID
+    role: str
     session_id: uuid.UUID
     claims: dict[str, Any]
+
+    @cached_property
+    def account(self) -> Account:
+        """The account row, read only by the routes that use more than its id and role."""
+        account = db().get(Account, self.account_id)
+        if account is None:
+            raise TokenRevoked()
+        return account
 
 
 def authenticate(refresh: bool = False) -> Caller:
     """Verify the bearer token and that its session and account are still alive."""
+    claims = verify_bearer(request.headers.get("Authorization"), refresh=refresh)
     try:
-        verify_jwt_in_request(refresh=refresh)
-        claims = get_jwt()
         account_id = uuid.UUID(claims["sub"])
         session_id = uuid.UUID(claims["sid"])
-    except JWT_ERRORS as exc:
-        raise translate_jwt_error(exc) from None
-    except (KeyError, ValueError, TypeError):
+    except (ValueError, TypeError, AttributeError):
         raise Unauthorized() from None
-    row = db().execute(
-        select(AuthSession, Account).join(Account, Account.id == AuthSession.account_id)
-        .where(AuthSession.id == session_id, Account.id == account_id)).first()
-    if row is None:
+    live = db().connection().execute(
+        _LIVE_SESSION, {"session_id": session_id, "account_id": account_id}).first()
+    if live is None:
         raise Unauthorized()
-    auth_session, account = row
-    if (auth_session.revoked_at is not None or account.status != "active"
-            or auth_session.expires_at <= utcnow()):
+    if live.revoked_at is not None or live.status != "active" or live.expires_at <= utcnow():
         raise TokenRevoked()
-    caller = Caller(account, session_id, dict(claims))
+    caller = Caller(account_id, live.role, session_id, claims)
     g.caller = caller
     return caller
 
@@ -61,8 +69,7 @@ def roles_required(*roles: str, refresh: bool = False) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            caller = authenticate(refresh=refresh)
-            if caller.account.role not in allowed:
+            if authenticate(refresh=refresh).role not in allowed:
                 raise Forbidden()
             return view(*args, **kwargs)
 

@@ -31,11 +31,16 @@ def _jsonable(person: dict[str, Any]) -> dict[str, Any]:
 
 # --- the access policy -------------------------------------------------------------------------
 
-def case_for_relative(case_id: uuid.UUID, account: Account) -> Case:
-    """The relative's own case; someone else's answers 404 exactly like a missing one."""
-    case = db().get(Case, case_id)
-    if case is None or case.account_id != account.id:
+def ensure_relative_owns(case: Any, account_id: uuid.UUID) -> None:
+    """A relative sees her own case; someone else's answers 404 exactly like a missing one."""
+    if case is None or case.account_id != account_id:
         raise NotFound()
+
+
+def case_for_relative(case_id: uuid.UUID, account: Account) -> Case:
+    """The relative's own case."""
+    case = db().get(Case, case_id)
+    ensure_relative_owns(case, account.id)
     return case
 
 

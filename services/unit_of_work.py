@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from services.audit import discard_pending, write_pending
 from services.messages import flush_outbox
-from storage.db import session as db
+from storage.db import ReadOnlyWriteError, session as db
 
 
 def commit() -> None:
@@ -24,6 +24,16 @@ def commit() -> None:
     flush_outbox(outbox)
     for hook in session.info.pop("after_commit", []):
         hook()
+
+
+def end_read() -> None:
+    """The end of a unit of work that only read: nothing to commit, and nothing may be
+    waiting to be written (an event queued by a read-only route would otherwise be lost)."""
+    if not db.registry.has():
+        return
+    info = db().info
+    if info.get("audit_pending") or info.get("outbox") or info.get("after_commit"):
+        raise ReadOnlyWriteError("a read-only unit of work queued a write")
 
 
 def after_commit(hook: Callable[[], None]) -> None:

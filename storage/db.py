@@ -101,7 +101,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # with SQLITE_BUSY when a read snapshot turns out to be stale.
             read_only = _read_only.get()
             conn.info["read_only"] = read_only
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            conn.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         @event.listens_for(engine, "before_cursor_execute")
         def _sqlite_guard(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

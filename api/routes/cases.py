@@ -6,10 +6,10 @@ from uuid import UUID
 from api.blueprint import Blueprint, reads_only
 from api.case_guards import relative_case_in_state
 from api.idempotency import idempotent
-from auth.roles import current_account, roles_required
+from auth.roles import current_account, current_caller, roles_required
 from schemas.cases import CaseIn, CaseListArgs, CaseOut, CasePageOut, CasePatchIn
 from services import case_lifecycle, cases
-from services.case_views import relative_view
+from services.case_views import read_relative_case, relative_view, relative_views
 from storage.models.cases import Case
 from storage.paging import paginate
 
@@ -33,7 +33,7 @@ def create_case(body):
 def list_cases(args):
     items, cursor = paginate(cases.list_cases_query(current_account()),
                              [Case.created_at, Case.id], args["cursor"], args["limit"])
-    return {"items": [relative_view(c) for c in items], "next_cursor": cursor}
+    return {"items": relative_views([c.id for c in items]), "next_cursor": cursor}
 
 
 @blp.route("/<uuid:case_id>", methods=["GET"])
@@ -41,7 +41,7 @@ def list_cases(args):
 @roles_required("relative")
 @blp.response(200, CaseOut)
 def get_case(case_id: UUID):
-    return relative_view(cases.case_for_relative(case_id, current_account()))
+    return read_relative_case(case_id, current_caller().account_id)
 
 
 @blp.route("/<uuid:case_id>", methods=["PATCH"])

@@ -58,6 +58,29 @@ def test_list_pages_with_cursor(client, register_relative):
     assert client.get("/v1/cases?limit=101", headers=bearer(token)).status_code == 400
 
 
+def test_list_shows_each_case_with_its_own_documents_and_history(client, register_relative):
+    _, _, tokens = register_relative()
+    token = tokens["access_token"]
+    with_documents = open_case(client, token)["id"]
+    submitted = submitted_case(client, token)["id"]
+    bare = open_case(client, token)["id"]
+    add_document(with_documents, "photo")
+    items = client.get("/v1/cases", headers=bearer(token)).get_json()["items"]
+    assert [c["id"] for c in items] == [with_documents, submitted, bare]
+    for item in items:  # the page and the single read are one view
+        assert item == client.get(f"/v1/cases/{item['id']}", headers=bearer(token)).get_json()
+    by_id = {c["id"]: c for c in items}
+    assert [d["kind"] for d in by_id[with_documents]["documents"]] == ["photo"]
+    assert {d["kind"] for d in by_id[submitted]["documents"]} == {"passport",
+                                                                  "birth_certificate"}
+    assert by_id[bare]["documents"] == []
+    assert [h["status"] for h in by_id[submitted]["status_history"]][:2] == ["draft",
+                                                                           "submitted"]
+    assert [h["status"] for h in by_id[bare]["status_history"]] == ["draft"]
+    assert by_id[submitted]["missing_documents"] == []
+    assert by_id[bare]["missing_documents"] == ["passport", "birth_certificate"]
+
+
 def test_consistent_case_submits_and_is_checked_inline(client, register_relative, outbox):
     email, _, tokens = register_relative()
     token = tokens["access_token"]

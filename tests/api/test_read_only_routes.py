@@ -7,7 +7,9 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from storage.db import session as db
+from services import unit_of_work
+from services.audit import SYSTEM, record_event
+from storage.db import ReadOnlyWriteError, session as db, set_read_only
 from storage.models.audit import AuditEvent
 from tests.api.case_support import open_case
 from tests.conftest import bearer
@@ -49,3 +51,16 @@ def test_case_read_answers_while_a_writer_holds_sqlite(app, client, register_rel
         writer.rollback()
         writer.close()
     assert answers == [200]
+
+
+def test_an_event_queued_in_a_read_only_unit_is_refused_not_lost(app):
+    set_read_only(True)
+    try:
+        unit_of_work.end_read()  # nothing queued: nothing to say
+        record_event("case.view", SYSTEM, subject_type="case")
+        with pytest.raises(ReadOnlyWriteError):
+            unit_of_work.end_read()
+    finally:
+        unit_of_work.rollback()
+        db.remove()
+        set_read_only(False)
