@@ -114,8 +114,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _pg_begin(conn: Any) -> None:
-        if _read_only.get():
-            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        # psycopg opens the transaction with the first statement: as `BEGIN READ ONLY` when
+        # asked, so a read costs no extra round trip.
+        conn.connection.driver_connection.read_only = _read_only.get()
 
     return engine
 
