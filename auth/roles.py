@@ -19,9 +19,12 @@ ANY_ROLE = ROLES
 STAFF = STAFF_ROLES
 CASE_STAFF = ("officer", "supervisor")
 
-# Revocation is immediate, so every request reads its session; only what the check needs.
+# Revocation is immediate, so every request reads its session, and with it the account's
+# public profile (never its password hash or second factor).
+PROFILE = (Account.id, Account.email, Account.phone, Account.full_name, Account.role,
+           Account.language, Account.status, Account.created_at)
 _LIVE_SESSION = (
-    select(AuthSession.expires_at, AuthSession.revoked_at, Account.status, Account.role)
+    select(AuthSession.expires_at, AuthSession.revoked_at, *PROFILE)
     .join(Account, Account.id == AuthSession.account_id)
     .where(AuthSession.id == bindparam("session_id"), Account.id == bindparam("account_id")))
 
@@ -32,6 +35,7 @@ class Caller:
     role: str
     session_id: uuid.UUID
     claims: dict[str, Any]
+    profile: Any  # the row of PROFILE columns, read with the session
 
     @cached_property
     def account(self) -> Account:
@@ -56,7 +60,7 @@ def authenticate(refresh: bool = False) -> Caller:
         raise Unauthorized()
     if live.revoked_at is not None or live.status != "active" or live.expires_at <= utcnow():
         raise TokenRevoked()
-    caller = Caller(account_id, live.role, session_id, claims)
+    caller = Caller(account_id, live.role, session_id, claims, live)
     g.caller = caller
     return caller
 

@@ -101,7 +101,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # with SQLITE_BUSY when a read snapshot turns out to be stale.
             read_only = _read_only.get()
             conn.info["read_only"] = read_only
-            conn.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            # Through SQLAlchemy, not the driver, so a busy database fails as a wrapped error.
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         @event.listens_for(engine, "before_cursor_execute")
         def _sqlite_guard(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -114,9 +115,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _pg_begin(conn: Any) -> None:
-        # psycopg opens the transaction with the first statement: as `BEGIN READ ONLY` when
-        # asked, so a read costs no extra round trip.
-        conn.connection.driver_connection.read_only = _read_only.get()
+        if _read_only.get():  # a statement, not psycopg's read_only: errors stay wrapped
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
 
     return engine
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import request
 
 from api.blueprint import Blueprint, reads_only
-from auth.roles import ANY_ROLE, current_account, current_caller, roles_required
+from auth.roles import ANY_ROLE, current_caller, roles_required
 from schemas.accounts import LoginIn, MeOut, RegisterIn, ResendIn, StatusOut, TokenPairOut, VerifyIn
 from services import accounts
 
@@ -63,4 +63,4 @@ def logout():
 @roles_required(*ANY_ROLE)
 @blp.response(200, MeOut)
 def me():
-    return current_account()
+    return current_caller().profile
