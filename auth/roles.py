@@ -39,7 +39,8 @@ class Caller:
 
     @cached_property
     def account(self) -> Account:
-        """The account row, read only by the routes that use more than its id and role."""
+        """The account as a model, loaded only by the routes that need more than its
+        public profile (to change it, or to act as it in a service)."""
         account = db().get(Account, self.account_id)
         if account is None:
             raise TokenRevoked()

@@ -1,4 +1,4 @@
-"""Session tokens (flask-jwt-extended, HS256 pinned) and their checks."""
+"""Session tokens: issued with flask-jwt-extended, verified with PyJWT; HS256 pinned."""
 from __future__ import annotations
 
 import time
