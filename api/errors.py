@@ -54,8 +54,7 @@ def _record_refusal(status: int, code: str) -> None:
 
 
 def _finish_failed_unit(status: int, code: str, keep_changes: bool) -> None:
-    if is_read_only():  # the refusal is written in a transaction of its own
-        unit_of_work.rollback()
+    if is_read_only():  # the read ends here; the refusal is written in a unit of its own
         set_read_only(False)
         keep_changes = False
     session = db()

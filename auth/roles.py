@@ -31,11 +31,17 @@ _LIVE_SESSION = (
 
 @dataclass
 class Caller:
-    account_id: uuid.UUID
-    role: str
     session_id: uuid.UUID
     claims: dict[str, Any]
     profile: Any  # the row of PROFILE columns, read with the session
+
+    @property
+    def account_id(self) -> uuid.UUID:
+        return self.profile.id
+
+    @property
+    def role(self) -> str:
+        return self.profile.role
 
     @cached_property
     def account(self) -> Account:
@@ -61,7 +67,7 @@ def authenticate(refresh: bool = False) -> Caller:
         raise Unauthorized()
     if live.revoked_at is not None or live.status != "active" or live.expires_at <= utcnow():
         raise TokenRevoked()
-    caller = Caller(account_id, live.role, session_id, claims, live)
+    caller = Caller(session_id, claims, live)
     g.caller = caller
     return caller
 

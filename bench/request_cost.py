@@ -1,7 +1,7 @@
 """Request cost in process: the WSGI app called directly, no server, no sockets.
 
 What one request costs the app itself, step by step, next to the bare Flask hello-world in
-the same process: /healthz (the per-request plumbing), GET /v1/me (plus the bearer token
+the same process, and then what the pieces of an authenticated read cost alone: /healthz (the per-request plumbing), GET /v1/me (plus the bearer token
 and the session check) and GET /v1/cases/{id} (plus the case read). Each figure is the
 best of --reps interleaved repetitions of --requests calls, which filters out the noise of
 a shared machine far better than a load generator can.
@@ -18,13 +18,21 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+import jwt
+from sqlalchemy import bindparam, select
 
 from api.app import create_app
 from bench.hello_app import app as hello
 from bench.load import PASSWORD
+from schemas.cases import CaseOut
+from services.case_views import read_relative_case
+from storage.db import session as db, set_read_only
 from storage.migrate import upgrade
+from storage.models.accounts import AuthSession
 
 CASE = {"relationship": "mother",
         "applicant": {"surname": "Иванова", "given_name": "Мария", "birth_date": "1971-04-02"},
@@ -67,6 +75,43 @@ def _relative(app, data: Path) -> tuple[str, str]:
     return token, case.get_json()["id"]
 
 
+def _parts(app, token: str, case_id: str) -> dict[str, Callable[[], object]]:
+    """The pieces an authenticated read is made of, each alone (inside an app context)."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    session_id, account_id = uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"])
+    check = select(AuthSession.revoked_at).where(AuthSession.id == bindparam("id"))
+    connection = app.extensions["kinpass"].engine.connect()  # apart from the session's
+    sqlite = connection.connection.driver_connection
+    view = read_relative_case(uuid.UUID(case_id), account_id)
+    schema = CaseOut()
+
+    def session_lifecycle() -> None:
+        db.remove()
+        db().connection()
+
+    return {
+        "a session's connection: checkout, BEGIN, close": session_lifecycle,
+        "one small Core statement (a session's revoked_at)":
+            lambda: connection.execute(check, {"id": session_id}).first(),
+        "the same statement through sqlite3":
+            lambda: sqlite.execute("SELECT revoked_at FROM auth_sessions WHERE id = ?",
+                                   (session_id.hex,)).fetchone(),
+        "the case view to JSON (CaseOut, then JSON)": lambda: app.json.dumps(schema.dump(view)),
+    }
+
+
+def _best(calls: dict[str, Callable[[], object]], reps: int, requests: int) -> dict[str, float]:
+    """Seconds per call of each, the best of `reps` interleaved runs of `requests` calls."""
+    best = dict.fromkeys(calls, float("inf"))
+    for _ in range(reps):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            for _ in range(requests):
+                call()
+            best[name] = min(best[name], (time.perf_counter() - started) / requests)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
@@ -87,18 +132,21 @@ def main() -> None:
                      _caller(app, f"/v1/cases/{case_id}", token)}
         for name, call in steps.items():
             assert call().startswith("200"), name
-        best = dict.fromkeys(steps, float("inf"))
-        for _ in range(args.reps):
-            for name, call in steps.items():
-                started = time.perf_counter()
-                for _ in range(args.requests):
-                    call()
-                best[name] = min(best[name], (time.perf_counter() - started) / args.requests)
+        best = _best(steps, args.reps, args.requests)
+        with app.app_context():
+            set_read_only(True)
+            parts = _best(_parts(app, token, case_id), args.reps, args.requests)
+            set_read_only(False)
+            db.remove()
     bare = best["bare Flask /hello"]
     print(f"in-process cost per request (SQLite; best of {args.reps} x {args.requests}):")
     print("| endpoint | µs per request | × bare |\n|---|---|---|")
     for name, seconds in best.items():
         print(f"| {name} | {seconds * 1e6:.0f} | {seconds / bare:.1f} |")
+    print("\nthe pieces of an authenticated read, each alone:")
+    print("| piece | µs |\n|---|---|")
+    for name, seconds in parts.items():
+        print(f"| {name} | {seconds * 1e6:.0f} |")
 
 
 if __name__ == "__main__":

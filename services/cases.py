@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, select, update
+from sqlalchemy.orm import load_only, raiseload
 
 from services import case_states
 from services.audit import SYSTEM, record_event
@@ -122,8 +123,11 @@ def open_case(*, account: Account, relationship: str, applicant: dict[str, Any],
     return case
 
 
-def list_cases_query(account: Account) -> Select:
-    return select(Case).where(Case.account_id == account.id)
+def list_cases_query(account_id: uuid.UUID) -> Select:
+    """A relative's cases to page through by (created_at, id): only those columns are loaded,
+    since the views are read apart (services.case_views.relative_views)."""
+    return (select(Case).where(Case.account_id == account_id)
+            .options(load_only(Case.id, Case.created_at), raiseload(Case.history)))
 
 
 def patch_case(*, case_id: uuid.UUID, account: Account, changes: dict[str, Any]) -> Case:

@@ -31,7 +31,7 @@ def create_case(body):
 @blp.arguments(CaseListArgs, location="query")
 @blp.response(200, CasePageOut)
 def list_cases(args):
-    items, cursor = paginate(cases.list_cases_query(current_account()),
+    items, cursor = paginate(cases.list_cases_query(current_caller().account_id),
                              [Case.created_at, Case.id], args["cursor"], args["limit"])
     return {"items": relative_views([c.id for c in items]), "next_cursor": cursor}
 

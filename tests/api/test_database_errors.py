@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from api.errors import _connection_problem
+from storage.db import make_engine
 
 
 def _error(engine, statement: str) -> OperationalError:
@@ -44,8 +45,6 @@ def test_an_unreachable_postgresql_is_an_outage():
 def test_a_postgresql_statement_timeout_is_an_outage(database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("needs PostgreSQL")
-    from storage.db import make_engine
-
     engine = make_engine(database_url)
     with pytest.raises(OperationalError) as caught, engine.connect() as conn:
         conn.execute(text("SET statement_timeout = 10"))
