@@ -9,24 +9,22 @@ still run on a worker (see services/case_jobs.py) so a submission never waits on
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from services.cases import IDENTITY_KINDS, documents_of
-from services.document_metadata import DocumentMetadata, document_metadata
+from services.case_evidence import STRONG_MATCH, Evidence, gather, iso_date, kind_label
+from services.document_metadata import document_metadata
 from services.documents import document_number_hmac
 from services.matching import MatchQuery, score_candidate
-from services.mrz import Mrz, MrzError, parse_mrz
 from services.name_comparison import (
     compare_given_names,
     compare_names,
     compare_surnames,
     person_in_text,
 )
-from services.prisoners import Candidate, match_prisoners, record_of
+from services.prisoners import record_of
 from storage.db import session as db
 from storage.models.cases import Case, Document
 from storage.models.prisoners import Prisoner
@@ -35,115 +33,12 @@ CLEAR, CONSIDER, FAIL = "clear", "consider", "fail"
 CHECK_NAMES = ("document_integrity", "mrz_valid", "document_not_expired",
                "applicant_matches_document", "relationship_evidence", "registry_match",
                "next_of_kin_consistency", "duplicate_document", "conflicting_claims")
-STRONG_MATCH = 0.85
 WEAK_MATCH = 0.5
-CANDIDATES_KEPT = 5
 # A claim is live from submission until it is rejected or withdrawn.
 CLAIMING = ("submitted", "in_review", "info_requested", "approval_pending", "approved",
             "completed")
 # Relationships only one person can hold towards a soldier.
 EXCLUSIVE = frozenset({"mother", "father", "spouse"})
-KIND_LABELS = {"passport": "Passport", "internal_passport": "Internal passport",
-               "id_card": "ID card", "birth_certificate": "Birth certificate",
-               "marriage_certificate": "Marriage certificate"}
-
-
-# --- what the checks look at ---------------------------------------------------------------------
-
-def _iso(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
-def _label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
-
-
-@dataclass
-class IdentityDocument:
-    document: Document
-    meta: DocumentMetadata
-    mrz: Mrz | None = None
-    mrz_error: str | None = None
-
-    @property
-    def label(self) -> str:
-        return _label(self.document.kind)
-
-    @property
-    def fields(self) -> dict[str, Any]:
-        return self.meta.fields
-
-    @property
-    def number(self) -> str | None:
-        if self.mrz is not None and self.mrz.document_number:
-            return self.mrz.document_number
-        value = self.fields.get("document_number")
-        return str(value) if value else None
-
-    @property
-    def expiry(self) -> date | None:
-        if self.mrz is not None and self.mrz.expiry_date is not None:
-            return self.mrz.expiry_date
-        return _iso(self.fields.get("expiry_date"))
-
-    def holder(self) -> dict[str, Any] | None:
-        """Who the document names: from a readable MRZ, else from typed fields."""
-        if self.mrz is not None and self.mrz.surname:
-            return {"surname": self.mrz.surname, "given_name": self.mrz.given_names,
-                    "birth_date": self.mrz.birth_date, "nationality": self.mrz.nationality}
-        if self.fields.get("surname") and self.fields.get("given_name"):
-            return {"surname": self.fields["surname"], "given_name": self.fields["given_name"],
-                    "patronymic": self.fields.get("patronymic"),
-                    "birth_date": _iso(self.fields.get("birth_date")),
-                    "nationality": self.fields.get("nationality")}
-        return None
-
-
-@dataclass
-class Evidence:
-    case: Case
-    today: date
-    documents: list[Document]
-    identity: list[IdentityDocument]
-    candidates: list[Candidate]
-    linked: Prisoner | None
-    subject: Prisoner | None = None  # the linked prisoner, else the one strong candidate
-    strong: list[Candidate] = field(default_factory=list)
-
-    def of_kind(self, kind: str) -> list[Document]:
-        return [d for d in self.documents if d.kind == kind and d.status == "stored"]
-
-
-def _read_identity(document: Document, today: date) -> IdentityDocument:
-    item = IdentityDocument(document, document_metadata(document))
-    if item.meta.mrz:
-        try:
-            item.mrz = parse_mrz(item.meta.mrz, today=today)
-        except MrzError as exc:
-            item.mrz_error = str(exc)
-    return item
-
-
-def gather(case: Case, today: date) -> Evidence:
-    documents = [d for d in documents_of(case) if d.status != "shredded"]
-    identity = [_read_identity(d, today) for d in documents
-                if d.kind in IDENTITY_KINDS and d.status == "stored"]
-    soldier = case.soldier
-    candidates = match_prisoners(
-        surname=soldier["surname"], given_name=soldier["given_name"],
-        patronymic=soldier.get("patronymic"), birth_date=_iso(soldier.get("birth_date")),
-        birth_place=soldier.get("birth_place"), unit=soldier.get("unit"),
-        limit=CANDIDATES_KEPT, audit=False)
-    linked = db().get(Prisoner, case.prisoner_id) if case.prisoner_id else None
-    strong = [c for c in candidates if c.score >= STRONG_MATCH]
-    evidence = Evidence(case, today, documents, identity, candidates, linked, strong=strong)
-    evidence.subject = linked or (strong[0].prisoner if len(strong) == 1 else None)
-    return evidence
 
 
 # --- the checks ----------------------------------------------------------------------------------
@@ -158,10 +53,10 @@ def document_integrity(ev: Evidence) -> Outcome:
     pending = [d for d in ev.documents if d.status == "pending_upload"]
     if rejected:
         return FAIL, (f"{len(rejected)} document(s) were rejected at upload "
-                      f"({', '.join(_label(d.kind) for d in rejected)}).")
+                      f"({', '.join(kind_label(d.kind) for d in rejected)}).")
     if pending:
         return CONSIDER, (f"{len(pending)} document(s) were announced but never uploaded "
-                          f"({', '.join(_label(d.kind) for d in pending)}).")
+                          f"({', '.join(kind_label(d.kind) for d in pending)}).")
     hashes = [d.sha256 for d in ev.documents]
     if len(set(hashes)) < len(hashes):
         return CONSIDER, "The same file was uploaded as two different documents."
@@ -218,7 +113,7 @@ def _holder_differences(declared: dict[str, Any], holder: dict[str, Any]) -> tup
             close.append("patronymic")
     if holder.get("birth_date") is None:
         close.append("birth date (unreadable on the document)")
-    elif holder["birth_date"] != _iso(declared.get("birth_date")):
+    elif holder["birth_date"] != iso_date(declared.get("birth_date")):
         wrong.append("birth date")
     citizenship, nationality = declared.get("citizenship"), holder.get("nationality")
     if citizenship and nationality and citizenship != nationality:
@@ -263,8 +158,8 @@ def _child_differences(certificate: dict[str, Any], soldier: dict[str, Any],
     if soldier.get("patronymic") and patronymic and compare_names(
             soldier["patronymic"], patronymic) == "different":
         wrong.append("patronymic")
-    written = _iso(certificate.get(f"{prefix}birth_date"))
-    if written is not None and written != _iso(soldier.get("birth_date")):
+    written = iso_date(certificate.get(f"{prefix}birth_date"))
+    if written is not None and written != iso_date(soldier.get("birth_date")):
         wrong.append("birth date")
     return wrong
 
@@ -355,7 +250,7 @@ def _soldier_query(case: Case) -> MatchQuery:
     soldier = case.soldier
     return MatchQuery(surname=soldier["surname"], given_name=soldier["given_name"],
                       patronymic=soldier.get("patronymic"),
-                      birth_date=_iso(soldier.get("birth_date")),
+                      birth_date=iso_date(soldier.get("birth_date")),
                       birth_place=soldier.get("birth_place"), unit=soldier.get("unit"))
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
-from services.romanize import name_key, surname_stem
+from services.romanize import name_key
+from services.surname_forms import surname_stem
 
 CLOSE_NAME = 0.8
 

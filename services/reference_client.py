@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from services.uploads import sniff
 from storage.envelope import DEFAULT_SEGMENT_SIZE, TAG_SIZE
-from storage.hpke_keys import MLKEM768_X25519_SUITE, SUITES, X25519_SUITE
+from storage.hpke_suites import MLKEM768_X25519_SUITE, SUITES, X25519_SUITE
 from storage.sealed import seal_stream
 
 CHUNK = 64 * 1024

@@ -35,10 +35,10 @@ from storage.envelope import (
     passthrough_verify,
 )
 from storage.errors import InvalidCiphertext
-from storage.hpke_keys import (
+from storage.hpke_keys import HpkeKeyring
+from storage.hpke_suites import (
     SEALED_DEK_SIZE,
     SUITES_BY_WIRE_ID,
-    HpkeKeyring,
     HpkeSuite,
     get_suite,
     seal_dek,

@@ -15,7 +15,7 @@ from services import document_keys, runtime, unit_of_work
 from services.audit import SYSTEM
 from services.document_metadata import document_metadata
 from storage.db import session as db
-from storage.hpke_keys import SUITES, seal_dek
+from storage.hpke_suites import SUITES, seal_dek
 from storage.keys import wrapped_kid
 from storage.models.audit import AuditEvent
 from storage.sealed import MEDIA_TYPE, seal_stream

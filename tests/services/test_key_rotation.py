@@ -20,7 +20,7 @@ from services.document_metadata import document_metadata
 from services.offline_verify import TOKEN_TYPE
 from storage.db import session as db
 from storage.errors import StorageUnavailable
-from storage.hpke_keys import seal_dek
+from storage.hpke_suites import seal_dek
 from storage.keys import replace_private_file, wrapped_kid
 from storage.models import (
     Account,

@@ -11,17 +11,18 @@ from functools import cached_property
 import iuliia
 import pytest
 
+from services.blocking_keys import blocking_keys
 from services.matching import (
     MatchQuery,
     MatchResult,
     PersonRecord,
-    blocking_keys,
     index_keys,
     query_keys,
     rank,
     score_candidate,
 )
-from services.romanize import gender_forms, icao_latin, latin_variants
+from services.romanize import icao_latin, latin_variants
+from services.surname_forms import gender_forms
 
 SEED = 20240601
 REGISTRY_SIZE = 5000

@@ -6,14 +6,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from services.romanize import (
-    gender_forms,
     icao_latin,
     is_cyrillic,
     latin_variants,
     name_key,
     normalise_key,
-    surname_stem,
 )
+from services.surname_forms import gender_forms, surname_stem
 
 # ICAO Doc 9303 Part 3, transliteration of Cyrillic characters — the Russian alphabet.
 ICAO_RUSSIAN = {

@@ -11,11 +11,11 @@ import pytest
 
 from storage.envelope import decrypt_stream, new_dek
 from storage.errors import InvalidCiphertext
-from storage.hpke_keys import (
+from storage.hpke_keys import HpkeKeyring
+from storage.hpke_suites import (
     MLKEM768_X25519_SUITE,
     SUITES,
     X25519_SUITE,
-    HpkeKeyring,
     b64url_decode,
     seal_dek,
 )

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from storage.envelope import STORED_HEADER_SIZE, StreamHeader, decrypt_stream, encrypt_stream
-from storage.hpke_keys import b64url, get_suite, open_with_private_key
+from storage.hpke_suites import b64url, get_suite, open_with_private_key
 from storage.sealed import read_sealed_header, seal_stream
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "encryption.md"
