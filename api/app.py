@@ -1,7 +1,6 @@
 """The application factory."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,20 +9,16 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api.config import Settings
 from api.errors import register_error_handlers
 from api.http import configure_logging, init_http
 from api.metrics import blp as metrics_blp, init_metrics
 from api.routes import ROUTES
-from auth.ratelimit import RedisLimiter, SqlLimiter
 from auth.tokens import init_tokens
 from schemas.base import ProblemOut
-from services import runtime
-from services.secrets import HMAC_KEY, FixedSecret, SharedSecret, decode_hmac_key
-from storage.db import bind_engine, make_engine
-from storage.keys import load_or_create_secret, open_key_provider
-from storage.notifier import open_notifier
-from storage.object_store import open_object_store
+from services.bootstrap import build_runtime
+from services.core import runtime
+from services.core.settings import Settings
+from storage.keys import load_or_create_secret
 
 
 @dataclass
@@ -32,27 +27,6 @@ class Extension:
     engine: Any
     objects: Any
     runtime: runtime.Runtime
-
-
-def build_runtime(settings: Settings) -> tuple[Any, runtime.Runtime]:
-    """Everything a use case needs, for the web app and the command line alike."""
-    data_dir = Path(settings.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    engine = make_engine(settings.database_url)
-    bind_engine(engine)
-    keys = open_key_provider(str(data_dir), settings.kek, settings.kms_key_id,
-                             settings.extra.get("kms_endpoint_url")
-                             or os.environ.get("KINPASS_KMS_ENDPOINT_URL"))
-    hmac_key = (FixedSecret(decode_hmac_key(settings.hmac_key)) if settings.hmac_key
-                else SharedSecret(HMAC_KEY, keys))
-    rt = runtime.Runtime(
-        settings=settings, keys=keys,
-        objects=open_object_store(settings.storage_url, str(data_dir), settings.s3_endpoint_url),
-        notifier=open_notifier(settings.notifier),
-        limiter=RedisLimiter(settings.redis_url) if settings.redis_url else SqlLimiter(),
-        hmac_key=hmac_key, extras={})
-    runtime.install(rt)
-    return engine, rt
 
 
 def _jwt_secret(settings: Settings) -> bytes:

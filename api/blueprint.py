@@ -10,7 +10,7 @@ from flask import Response, current_app
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
-from services import unit_of_work
+from services.core import unit_of_work
 from storage.db import is_read_only
 from storage.errors import MalformedJson, ValidationFailed
 

@@ -15,7 +15,7 @@ from functools import wraps
 from typing import Any
 
 from auth.roles import current_account
-from services.cases import require_relative_action, require_staff_action
+from services.cases.policy import require_relative_action, require_staff_action
 
 
 def _guard(check: Callable, action: str) -> Callable:

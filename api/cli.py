@@ -14,19 +14,21 @@ from gunicorn.app.base import BaseApplication
 from prometheus_client import multiprocess, values
 from rq import SimpleWorker
 
-from api.app import build_runtime, create_app
-from api.config import Settings
-from services import unit_of_work
-from services.accounts import create_staff
-from services.audit import SYSTEM, checkpoint_now, searchable_hash
-from services.audit_reading import verify_log
-from services.case_jobs import checks_queue, run_pending_checks
-from services.document_keys import rotate_kek
-from services.gc import collect_garbage
-from services.offline_verify import verify_offline
-from services.prisoner_import import import_prisoners
-from services.reference_client import Client, UploadFailed
-from services.signing_keys import rotate_signing_key
+from api.app import create_app
+from api.jobs import run_pending_checks
+from clients.reference import Client, UploadFailed
+from services.accounts.operations import create_staff
+from services.audit.events import SYSTEM, checkpoint_now, searchable_hash
+from services.audit.reading import verify_log
+from services.authorizations.offline import verify_offline
+from services.authorizations.signing_keys import rotate_signing_key
+from services.bootstrap import build_runtime
+from services.core import unit_of_work
+from services.core.settings import Settings
+from services.maintenance.gc import collect_garbage
+from services.maintenance.key_rotation import rotate_kek
+from services.registry.prisoner_import import import_prisoners
+from services.workflow.jobs import checks_queue
 from storage.errors import KinPassError
 from storage.migrate import upgrade
 

@@ -9,8 +9,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from api.problem_texts import texts
-from services import unit_of_work
-from services.audit import Actor, record_event
+from services.audit.events import Actor, record_event
+from services.core import unit_of_work
 from storage.db import is_read_only, session as db, set_read_only
 from storage.errors import DatabaseUnavailable, KinPassError
 

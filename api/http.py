@@ -10,7 +10,7 @@ from flask import Flask, Response, current_app, g, request
 from pythonjsonlogger.json import JsonFormatter
 from werkzeug.exceptions import RequestHeaderFieldsTooLarge
 
-from services.audit import set_request_context
+from services.audit.events import set_request_context
 from storage.db import session as db, set_read_only
 from storage.errors import PayloadTooLarge, UnsupportedMediaType
 

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.errors import handle_domain_error
 from auth.roles import current_account
-from services import idempotency, unit_of_work
+from services.core import idempotency, unit_of_work
 from storage.errors import KinPassError, ValidationFailed
 
 HEADER = "Idempotency-Key"

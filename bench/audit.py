@@ -20,11 +20,12 @@ from datetime import timedelta
 
 from sqlalchemy import insert, text
 
-from api.app import build_runtime
-from api.config import Settings
 from bench.database import bench_database
-from services import audit, audit_reading, unit_of_work
-from services.audit import SYSTEM, record_event
+from services.audit import events as audit, reading as audit_reading
+from services.audit.events import SYSTEM, record_event
+from services.bootstrap import build_runtime
+from services.core import unit_of_work
+from services.core.settings import Settings
 from storage.db import session as db, utcnow
 from storage.models import AuditEvent, AuditHead, Base
 from storage.models.audit import GENESIS_HASH

@@ -6,7 +6,7 @@
 Issuance: POST /v1/admin/cases/{id}/authorizations (travel) through the Flask test client,
 one request after another — role check, case lock, re-issue revocation, claims, EdDSA
 signature, insert, audit chain, commit. Baseline: Ed25519 signing of the same payload bytes.
-Offline verification: services.offline_verify.OfflineVerifier.verify (JWS parse, EdDSA
+Offline verification: services.authorizations.offline.OfflineVerifier.verify (JWS parse, EdDSA
 verify, claim checks, revocation lookup) with the revocation list those issuances left;
 baseline: Ed25519 verification of the same signature. Online verification
 (POST /v1/checkpoint/verify) is printed for scale.
@@ -27,11 +27,13 @@ from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from bench.database import bench_database
-from services import accounts, jws, unit_of_work
-from services.audit import SYSTEM
-from services.document_metadata import seal_metadata
-from services.offline_verify import OfflineVerifier
-from services.prisoners import create_prisoner
+from services.accounts import operations as accounts
+from services.audit.events import SYSTEM
+from services.authorizations import jws
+from services.authorizations.offline import OfflineVerifier
+from services.core import unit_of_work
+from services.documents.metadata import seal_metadata
+from services.registry.prisoners import create_prisoner
 from storage.db import session as db, utcnow
 from storage.models import Account, Base, Case, CaseStatusChange, Document
 

@@ -10,7 +10,7 @@ token, audit written and committed per request), POST /v1/admin/prisoners/match 
 every romanisation, with typos, swapped dates and no patronymic, next to
 GET /v1/admin/prisoners/{id} for the same number of random records (a staff read too: its
 prisoner.view event is written and committed like the match's prisoner.match); then the same
-claims through services.prisoners.match_prisoners alone (no HTTP, no audit write).
+claims through services.registry.prisoners.match_prisoners alone (no HTTP, no audit write).
 """
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ from sqlalchemy import func, select, text
 
 from api.app import create_app
 from bench.database import bench_database
-from services import accounts, prisoners, unit_of_work
-from services.audit import SYSTEM
+from services.accounts import operations as accounts
+from services.audit.events import SYSTEM
+from services.core import unit_of_work
+from services.registry import prisoners
 from storage.db import session as db
 from storage.models import Base, PrisonerBlockingKey
 from tests.services.test_matching import SEED, build_registry, queries_for

@@ -29,7 +29,7 @@ from api.app import create_app
 from bench.hello_app import app as hello
 from bench.load import PASSWORD
 from schemas.cases import CaseOut
-from services.case_views import read_relative_case
+from services.workflow.views import read_relative_case
 from storage.db import session as db, set_read_only
 from storage.migrate import upgrade
 from storage.models.accounts import AuthSession

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from services import runtime
+from services.core import runtime
 from storage.db import bind_engine, normalize_url, session as db
 from storage.migrate import stamp
 from storage.models import Base
@@ -136,8 +136,9 @@ def register_relative(client, outbox):
 @pytest.fixture
 def make_staff(client):
     """Create a staff account through the service and log in with TOTP; returns tokens."""
-    from services import accounts, unit_of_work
-    from services.audit import SYSTEM
+    from services.accounts import operations as accounts
+    from services.audit.events import SYSTEM
+    from services.core import unit_of_work
 
     counter = iter(range(10_000))
 

@@ -5,7 +5,7 @@ from flask import request
 from api.blueprint import Blueprint, reads_only
 from auth.roles import ANY_ROLE, current_caller, roles_required
 from schemas.accounts import LoginIn, MeOut, RegisterIn, ResendIn, StatusOut, TokenPairOut, VerifyIn
-from services import accounts
+from services.accounts import operations as accounts
 
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts and sessions")
 

@@ -8,8 +8,9 @@ from api.case_guards import staff_case_in_state
 from api.idempotency import idempotent
 from auth.roles import CASE_STAFF, current_account, roles_required
 from schemas.cases import DecisionIn, LinkIn, StaffCaseListArgs, StaffCaseOut, StaffCasePageOut
-from services import case_review, cases
-from services.case_views import staff_view
+from services.cases.policy import case_for_staff
+from services.workflow import review as case_review
+from services.workflow.views import staff_view
 from storage.models.cases import Case
 from storage.paging import paginate
 
@@ -31,7 +32,7 @@ def list_cases(args):
 @roles_required(*CASE_STAFF)
 @blp.response(200, StaffCaseOut)
 def get_case(case_id: UUID):
-    return staff_view(cases.case_for_staff(case_id, current_account()), current_account())
+    return staff_view(case_for_staff(case_id, current_account()), current_account())
 
 
 @blp.route("/<uuid:case_id>/link", methods=["POST"])

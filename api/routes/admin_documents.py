@@ -7,7 +7,7 @@ from flask import Response, request
 
 from api.blueprint import Blueprint
 from auth.roles import CASE_STAFF, current_account, roles_required
-from services import documents
+from services.documents import operations as documents
 
 blp = Blueprint("admin_documents", __name__, url_prefix="/v1/admin/documents",
                 description="Officers: document content")

@@ -17,7 +17,7 @@ from schemas.audit import (
 )
 from schemas.authorizations import JwksOut
 from schemas.base import PageArgs
-from services import audit, audit_reading
+from services.audit import events as audit, reading as audit_reading
 from storage.models.audit import AuditCheckpoint, AuditEvent
 from storage.paging import paginate
 

@@ -17,7 +17,11 @@ from schemas.authorizations import (
     RevocationListOut,
     RevokeIn,
 )
-from services import authorizations, checkpoint_tokens, qr_codes
+from services.authorizations import (
+    checkpoint as checkpoint_tokens,
+    operations as authorizations,
+    qr as qr_codes,
+)
 from storage.models.authorizations import Authorization
 from storage.paging import paginate
 

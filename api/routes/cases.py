@@ -8,8 +8,9 @@ from api.case_guards import relative_case_in_state
 from api.idempotency import idempotent
 from auth.roles import current_account, current_caller, roles_required
 from schemas.cases import CaseIn, CaseListArgs, CaseOut, CasePageOut, CasePatchIn
-from services import case_lifecycle, cases
-from services.case_views import read_relative_case, relative_view, relative_views
+from services.cases import operations as cases
+from services.workflow import lifecycle as case_lifecycle
+from services.workflow.views import read_relative_case, relative_view, relative_views
 from storage.models.cases import Case
 from storage.paging import paginate
 

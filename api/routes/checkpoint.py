@@ -5,7 +5,7 @@ from api.blueprint import Blueprint
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
 from schemas.checkpoint import RedeemOut, TokenIn, VerifyOut
-from services import checkpoint_tokens
+from services.authorizations import checkpoint as checkpoint_tokens
 
 blp = Blueprint("checkpoint", __name__, url_prefix="/v1/checkpoint",
                 description="Checkpoints")

@@ -13,7 +13,7 @@ from api.http import body_content_types
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
 from schemas.documents import CONTENT_TYPES, DocumentCreatedOut, DocumentIn, DocumentOut
-from services import documents
+from services.documents import operations as documents
 from storage.errors import SizeMismatch
 from storage.sealed import MEDIA_TYPE as SEALED
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from api.blueprint import Blueprint
 from schemas.documents import EncryptionKeysOut
-from services import document_keys
+from services.documents.keyring import encryption_keys as public_encryption_keys
 
 blp = Blueprint("encryption_keys", __name__, url_prefix="/v1",
                 description="Keys for client-side encryption")
@@ -12,4 +12,4 @@ blp = Blueprint("encryption_keys", __name__, url_prefix="/v1",
 @blp.route("/encryption-keys", methods=["GET"])
 @blp.response(200, EncryptionKeysOut)
 def encryption_keys():
-    return {"keys": document_keys.encryption_keys()}
+    return {"keys": public_encryption_keys()}

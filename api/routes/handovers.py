@@ -5,7 +5,7 @@ from api.blueprint import Blueprint
 from api.idempotency import idempotent
 from auth.roles import CASE_STAFF, current_account, roles_required
 from schemas.handovers import HandoverIn, HandoverListArgs, HandoverOut, HandoverPageOut
-from services import handovers
+from services.authorizations import handovers
 from storage.models.authorizations import Handover
 from storage.paging import paginate
 

@@ -20,7 +20,7 @@ from schemas.prisoners import (
     PrisonerPageOut,
     PrisonerPatchIn,
 )
-from services import prisoner_import, prisoners
+from services.registry import prisoner_import, prisoners
 from storage.errors import PayloadTooLarge, UnsupportedMediaType
 
 blp = Blueprint("prisoners", __name__, url_prefix="/v1/admin/prisoners",

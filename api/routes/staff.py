@@ -6,7 +6,7 @@ from api.blueprint import Blueprint
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
 from schemas.accounts import StaffCreatedOut, StaffIn, StaffListArgs, StaffOut, StaffPageOut
-from services import accounts
+from services.accounts import operations as accounts
 from storage.models.accounts import Account
 from storage.paging import paginate
 

@@ -5,7 +5,7 @@ from flask import make_response
 
 from api.blueprint import Blueprint
 from schemas.authorizations import JwksOut
-from services import signing_keys
+from services.authorizations import signing_keys
 
 blp = Blueprint("wellknown", __name__, url_prefix="/.well-known",
                 description="Authorization-signing keys")

@@ -18,7 +18,7 @@ REGISTRY_NUMBER_MAX, TEXT_MAX, LATIN_MAX, KEY_MAX, BLOCKING_KEY_MAX = 64, 100, 2
 class Prisoner(Base):
     """The Geneva Convention III Art. 122 record of one prisoner of war.
 
-    ``*_key`` hold :func:`services.romanize.name_key` of the names (script- and
+    ``*_key`` hold :func:`services.registry.romanize.name_key` of the names (script- and
     romanisation-independent), for exact name look-ups in the registry list.
     """
 
@@ -56,9 +56,9 @@ class PrisonerBlockingKey(Base):
     """Candidate retrieval for matching: a few short keys per prisoner, looked up by index.
 
     The (key, prisoner_id) index covers the look-up, so retrieval never reads the table. It is
-    a derived index written only by services.prisoners (replaced whenever a name or the birth
-    date changes), with no foreign key: a per-row referential check would double the cost of
-    the ~20 rows each imported prisoner adds. Whatever deletes a prisoner deletes his keys.
+    a derived index written only by services.registry.prisoners (replaced whenever a name or
+    the birth date changes), with no foreign key: a per-row referential check would double the
+    cost of the ~20 rows each imported prisoner adds. Whatever deletes a prisoner deletes his keys.
     """
 
     __tablename__ = "prisoner_blocking_keys"

@@ -5,11 +5,11 @@ import hashlib
 import uuid
 from datetime import date
 
-from services import unit_of_work
-from services.audit import SYSTEM
-from services.document_metadata import seal_metadata
-from services.mrz import check_digit
-from services.prisoners import create_prisoner
+from services.audit.events import SYSTEM
+from services.core import unit_of_work
+from services.documents.metadata import seal_metadata
+from services.documents.mrz import check_digit
+from services.registry.prisoners import create_prisoner
 from storage.db import session as db, utcnow
 from storage.models.cases import Document
 from tests.conftest import bearer

@@ -9,10 +9,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from services import unit_of_work
-from services.audit import SYSTEM
-from services.document_metadata import seal_metadata
-from services.prisoners import create_prisoner
+from services.audit.events import SYSTEM
+from services.core import unit_of_work
+from services.documents.metadata import seal_metadata
+from services.registry.prisoners import create_prisoner
 from storage.db import session as db, utcnow
 from storage.models.cases import Case, CaseStatusChange, Document
 from tests.conftest import bearer

@@ -11,7 +11,8 @@ from dataclasses import replace
 
 from werkzeug.serving import make_server
 
-from services import case_states, runtime, unit_of_work
+from services.cases import states as case_states
+from services.core import runtime, unit_of_work
 from storage.db import session as db
 from storage.models.cases import Case, Document
 from tests.conftest import bearer

@@ -5,7 +5,7 @@ from itertools import pairwise
 
 from sqlalchemy import select, text
 
-from services.audit_reading import verify_chain
+from services.audit.reading import verify_chain
 from storage.db import session as db
 from storage.models import AuditEvent
 from tests.conftest import bearer

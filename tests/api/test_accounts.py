@@ -129,8 +129,9 @@ def test_logout_kills_session(client, register_relative):
 
 
 def test_staff_login_requires_totp_once(client, app):
-    from services import accounts, unit_of_work
-    from services.audit import SYSTEM
+    from services.accounts import operations as accounts
+    from services.audit.events import SYSTEM
+    from services.core import unit_of_work
 
     created = accounts.create_staff(email="officer@kinpass.example", full_name="O",
                                     role="officer", actor=SYSTEM)

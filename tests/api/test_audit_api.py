@@ -12,8 +12,9 @@ from jwcrypto import jwk, jws
 from sqlalchemy import select, text, update
 
 from api.cli import main as cli
-from services import audit, unit_of_work
-from services.audit import SYSTEM, record_event
+from services.audit import events as audit
+from services.audit.events import SYSTEM, record_event
+from services.core import unit_of_work
 from storage.db import session as db
 from storage.models import AuditEvent, AuditHead
 from tests.conftest import bearer

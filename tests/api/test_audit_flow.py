@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services import audit, audit_reading
+from services.audit import events as audit, reading as audit_reading
 from storage.db import session as db, utcnow
 from storage.models import AuditEvent
 from tests.api.case_support import BIRTH_CERTIFICATE, add_prisoner, open_case, td3

@@ -15,7 +15,7 @@ import pytest
 from jwcrypto import jwk, jws as jose_jws, jwt as jose_jwt
 from sqlalchemy import select
 
-from services import qr_codes
+from services.authorizations import qr as qr_codes
 from storage.db import session as db, utcnow
 from storage.models import AuditEvent, Authorization, Prisoner
 from tests.api.conftest_authz import World, hours, iso
@@ -313,9 +313,9 @@ def test_revoke_refusals(world, client):
 
 
 def test_revoke_case_authorizations_for_withdrawal(world, client, outbox):
-    from services import unit_of_work
-    from services.audit import SYSTEM
-    from services.authorizations import revoke_case_authorizations
+    from services.audit.events import SYSTEM
+    from services.authorizations.operations import revoke_case_authorizations
+    from services.core import unit_of_work
     from storage.models.cases import Case
 
     relative, case_id, _ = world.approved_case()

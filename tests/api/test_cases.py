@@ -193,5 +193,5 @@ def test_latin_names_are_accepted(client, register_relative):
 
 
 def test_passport_mrz_helper_is_valid():
-    from services.mrz import parse_mrz
+    from services.documents.mrz import parse_mrz
     assert parse_mrz(td3()).valid

@@ -8,7 +8,9 @@ import pytest
 from redis import Redis
 from rq import Queue, SimpleWorker
 
-from services import case_jobs, runtime
+from api.jobs import run_pending_checks
+from services.core import runtime
+from services.workflow import jobs as case_jobs
 from storage.db import session as db, utcnow
 from storage.models.cases import Case, Document
 from tests.api.case_support import (
@@ -256,4 +258,4 @@ def test_pending_checks_are_picked_up(client, register_relative, redis_queue):
     add_document(case["id"], "birth_certificate")
     client.post(f"/v1/cases/{case['id']}/submit", headers=bearer(token))
     redis_queue.empty()
-    assert case_jobs.run_pending_checks() == ["in_review"]
+    assert run_pending_checks() == ["in_review"]

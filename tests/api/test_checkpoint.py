@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from services import jws
+from services.authorizations import jws
 from storage.db import session as db, utcnow
 from storage.models import AuditEvent, Authorization, Prisoner
 from storage.models.cases import Case
@@ -231,9 +231,9 @@ def test_redeem_is_for_checkpoints_only(world, client):
 
 
 def test_withdrawn_case_pickup_is_revoked(world, client):
-    from services import unit_of_work
-    from services.audit import SYSTEM
-    from services.authorizations import revoke_case_authorizations
+    from services.audit.events import SYSTEM
+    from services.authorizations.operations import revoke_case_authorizations
+    from services.core import unit_of_work
 
     _, case_id, _, pickup = world.ready_pickup()
     revoke_case_authorizations(db().get(Case, case_id), SYSTEM)
@@ -294,7 +294,7 @@ def test_concurrent_redeems_succeed_exactly_once(world, app):
 
 def test_verify_window_edges(world):
     """nbf is inclusive, exp exclusive, as JWT has them (RFC 7519 4.1.4, 4.1.5)."""
-    from services.checkpoint_tokens import check_token
+    from services.authorizations.checkpoint import check_token
 
     _, case_id, _ = world.approved_case()
     start = utcnow().replace(microsecond=0) + timedelta(hours=1)

@@ -6,7 +6,7 @@ import base64
 import pytest
 
 from api.app import create_app
-from api.config import Settings
+from services.core.settings import Settings
 
 KEK = base64.b64encode(bytes(range(32))).decode()
 GOOD = {"env": "production", "database_url": "postgresql://db.internal/kinpass", "kek": KEK,

@@ -11,9 +11,11 @@ from click.testing import CliRunner
 
 from api.app import create_app
 from api.cli import main
-from services import document_keys, runtime, unit_of_work
-from services.audit import SYSTEM
-from services.document_metadata import document_metadata
+from services.audit.events import SYSTEM
+from services.core import runtime, unit_of_work
+from services.documents import keyring
+from services.documents.metadata import document_metadata
+from services.maintenance.key_rotation import rotate_kek
 from storage.db import session as db
 from storage.hpke_suites import SUITES, seal_dek
 from storage.keys import wrapped_kid
@@ -468,7 +470,7 @@ def test_kek_rotation_rewraps_without_touching_content(client, relative, officer
     doc = upload(client, relative, case_id, data)
     before = document_row(doc["id"])
     content = _object_bytes(before.object_key)
-    result = document_keys.rotate_kek(SYSTEM)
+    result = rotate_kek(SYSTEM)
     unit_of_work.commit()
     after = document_row(doc["id"])
     assert result["data_keys"] == 1 and result["hpke_keys"] == 2
@@ -480,10 +482,9 @@ def test_kek_rotation_rewraps_without_touching_content(client, relative, officer
     assert r.data == data
     doc_id, dek = uuid.uuid4(), bytes(range(32))
     enc, sealed = seal_dek(server_key["public_key"], server_key["suite"], dek, doc_id)
-    keyring = document_keys.hpke_keyring()
-    assert keyring.open_sealed_dek(server_key["suite"], server_key["kid"], enc, sealed,
+    assert keyring.hpke_keyring().open_sealed_dek(server_key["suite"], server_key["kid"], enc, sealed,
                                    doc_id) == dek
-    again = document_keys.rotate_kek(SYSTEM)
+    again = rotate_kek(SYSTEM)
     unit_of_work.commit()
     assert again["data_keys"] == 1 and again["kid"] != result["kid"]
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from services import unit_of_work
-from services.idempotency import purge_expired
+from services.core import unit_of_work
+from services.core.idempotency import purge_expired
 from storage.db import session as db, utcnow
 from storage.models.accounts import Account
 from storage.models.cases import Case

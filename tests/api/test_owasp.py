@@ -9,8 +9,9 @@ import jwt
 import pyotp
 import pytest
 
-from services import accounts, unit_of_work
-from services.audit import SYSTEM
+from services.accounts import operations as accounts
+from services.audit.events import SYSTEM
+from services.core import unit_of_work
 from storage.db import session as db
 from storage.errors import InvalidCiphertext
 from storage.keys import KmsKeyProvider, kms_client

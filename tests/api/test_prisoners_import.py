@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from api.cli import main
-from services import prisoner_import
+from services.registry import prisoner_import
 from storage.db import session as db
 from storage.models import AuditEvent, Prisoner, PrisonerBlockingKey
 from tests.conftest import bearer

@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from services import prisoners
-from services.matching import MatchQuery, PersonRecord
+from services.registry import prisoners
+from services.registry.matching import MatchQuery, PersonRecord
 from storage.db import session as db
 from storage.models import AuditEvent
 from tests.conftest import bearer

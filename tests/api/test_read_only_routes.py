@@ -7,8 +7,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from services import unit_of_work
-from services.audit import SYSTEM, record_event
+from services.audit.events import SYSTEM, record_event
+from services.core import unit_of_work
 from storage.db import ReadOnlyWriteError, session as db, set_read_only
 from storage.models.audit import AuditEvent
 from tests.api.case_support import open_case

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from api.app import create_app
 from api.cli import main
-from services.reference_client import Client, UploadFailed
+from clients.reference import Client, UploadFailed
 from storage.db import session as db
 from storage.models.cases import Document
 from tests.api.documents_support import (

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from api.app import build_runtime
-from api.config import Settings
-from services import runtime
+from services.bootstrap import build_runtime
+from services.core import runtime
+from services.core.settings import Settings
 from storage.db import session as db
 from storage.models import Base
 from tests.conftest import PG_URL, _worker_database

@@ -13,9 +13,10 @@ from hypothesis import given, settings, strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from services import audit, audit_reading, runtime, unit_of_work
-from services.audit import SYSTEM, record_event
-from services.audit_reading import verify_chain
+from services.audit import events as audit, reading as audit_reading
+from services.audit.events import SYSTEM, record_event
+from services.audit.reading import verify_chain
+from services.core import runtime, unit_of_work
 from storage.db import session as db
 from storage.models import Account, AuditCheckpoint, AuditEvent, AuditHead
 

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from services.case_states import ACTIONS, CLOSED, TRANSITIONS
-from services.mrz import parse_mrz
-from services.name_comparison import (
+from services.cases.states import ACTIONS, CLOSED, TRANSITIONS
+from services.documents.mrz import parse_mrz
+from services.registry.name_comparison import (
     compare_given_names,
     compare_names,
     compare_surnames,

@@ -7,8 +7,8 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from services import runtime
-from services.document_metadata import DocumentMetadata, document_metadata, seal_metadata
+from services.core import runtime
+from services.documents.metadata import DocumentMetadata, document_metadata, seal_metadata
 from storage.db import session as db
 from storage.errors import InvalidCiphertext
 from storage.models.cases import Document

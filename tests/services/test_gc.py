@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from services import runtime, unit_of_work
-from services.gc import collect_garbage
+from services.core import runtime, unit_of_work
+from services.maintenance.gc import collect_garbage
 from storage.db import session as db, utcnow
 from storage.models.audit import AuditEvent
 from storage.models.cases import Case, Document

@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwcrypto import jwk, jws as jose_jws
 
-from services import jws
+from services.authorizations import jws
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from jwcrypto import jwk, jwt as jose_jwt
 from sqlalchemy import select
 
 from api.cli import main
-from services import signing_keys
+from services.authorizations import signing_keys
 from storage.db import session as db, utcnow
 from storage.models import AuditEvent, SigningKey
 from tests.api.conftest_authz import World, hours
@@ -98,7 +98,7 @@ def test_rotation_without_tokens_drops_the_old_key_at_once(client, rotate, app):
 
 
 def test_first_key_is_created_once(app):
-    from services import unit_of_work
+    from services.core import unit_of_work
 
     kid, _ = signing_keys.active_signing_key()
     again, _ = signing_keys.active_signing_key()
@@ -108,8 +108,8 @@ def test_first_key_is_created_once(app):
 
 
 def test_rewrap_after_kek_rotation(world, client, app):
-    from services import unit_of_work
-    from services.audit import SYSTEM
+    from services.audit.events import SYSTEM
+    from services.core import unit_of_work
 
     _, case_id, _ = world.approved_case()
     token = world.travel(case_id)["token"]

@@ -12,12 +12,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from services import case_states, document_keys, documents, jws, signing_keys, unit_of_work
-from services.accounts import create_staff
-from services.audit import SYSTEM, checkpoint_now, searchable_hash
-from services.audit_reading import verify_log
-from services.document_metadata import document_metadata
-from services.offline_verify import TOKEN_TYPE
+from services.accounts.operations import create_staff
+from services.audit.events import SYSTEM, checkpoint_now, searchable_hash
+from services.audit.reading import verify_log
+from services.authorizations import jws, signing_keys
+from services.authorizations.offline import TOKEN_TYPE
+from services.cases import states as case_states
+from services.core import unit_of_work
+from services.documents import keyring, operations as documents
+from services.documents.metadata import document_metadata
+from services.maintenance.key_rotation import rotate_kek
 from storage.db import session as db
 from storage.errors import StorageUnavailable
 from storage.hpke_suites import seal_dek
@@ -66,7 +70,7 @@ def _populate(data: bytes) -> dict:
     case_states.transition(db().get_one(Case, ids["case"]), "submitted")
     ids["kid"] = signing_keys.active_signing_key()[0]
     ids["hash"] = searchable_hash(FIELDS["document_number"])
-    ids["server_key"] = document_keys.encryption_keys()[0]
+    ids["server_key"] = keyring.encryption_keys()[0]
     _commit()
     ids["checkpoint_kid"] = checkpoint_now(SYSTEM).kid
     _commit()
@@ -112,7 +116,7 @@ def test_everything_works_once_the_old_kek_is_gone(deployment, monkeypatch, prov
 
     rotating = deployment.start(**({"kek": f"new:{new},old:{old}"}
                                    if provider == "environment" else {}))
-    result = document_keys.rotate_kek(SYSTEM)
+    result = rotate_kek(SYSTEM)
     _commit()
     assert result["kid"] != old_kid
     assert result["data_keys"] == result["metadata_keys"] == 1
@@ -150,7 +154,7 @@ def test_everything_works_once_the_old_kek_is_gone(deployment, monkeypatch, prov
 
     server_key, dek, doc_id = ids["server_key"], os.urandom(32), uuid.uuid4()
     enc, sealed = seal_dek(server_key["public_key"], server_key["suite"], dek, doc_id)
-    assert document_keys.hpke_keyring().open_sealed_dek(
+    assert keyring.hpke_keyring().open_sealed_dek(
         server_key["suite"], server_key["kid"], enc, sealed, doc_id) == dek
     _commit()
 
@@ -167,9 +171,9 @@ def test_a_rerun_skips_what_is_already_under_the_new_kek(deployment):
     deployment.start(kek=f"old:{old}")
     _populate(jpeg(10_000))
     deployment.start(kek=f"new:{new},old:{old}")
-    first = document_keys.rotate_kek(SYSTEM)
+    first = rotate_kek(SYSTEM)
     _commit()
-    again = document_keys.rotate_kek(SYSTEM)
+    again = rotate_kek(SYSTEM)
     _commit()
     counted = ("data_keys", "metadata_keys", "signing_keys", "audit_keys", "totp_secrets",
                "service_secrets")

@@ -11,8 +11,8 @@ from functools import cached_property
 import iuliia
 import pytest
 
-from services.blocking_keys import blocking_keys
-from services.matching import (
+from services.registry.blocking_keys import blocking_keys
+from services.registry.matching import (
     MatchQuery,
     MatchResult,
     PersonRecord,
@@ -21,8 +21,8 @@ from services.matching import (
     rank,
     score_candidate,
 )
-from services.romanize import icao_latin, latin_variants
-from services.surname_forms import gender_forms
+from services.registry.romanize import icao_latin, latin_variants
+from services.registry.surname_forms import gender_forms
 
 SEED = 20240601
 REGISTRY_SIZE = 5000
@@ -414,7 +414,7 @@ def test_unrelated_name_scores_low(surname: str, given: str) -> None:
 def test_unrelated_names_across_the_registry_score_low(registry: Registry) -> None:
     from rapidfuzz.distance import Levenshtein
 
-    from services.romanize import name_key
+    from services.registry.romanize import name_key
 
     rng = random.Random(SEED + 3)
     checked = 0

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from services.mrz import Mrz, MrzError, check_digit, parse_mrz
+from services.documents.mrz import Mrz, MrzError, check_digit, parse_mrz
 
 TODAY = date(2025, 6, 1)
 

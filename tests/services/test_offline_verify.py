@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
-from services import jws
-from services.offline_verify import RevocationListError, verify_offline
+from services.authorizations import jws
+from services.authorizations.offline import RevocationListError, verify_offline
 from tests.api.conftest_authz import World, hours
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "checkpoint.md"
@@ -114,7 +114,8 @@ def test_revocation_list_must_be_signed_by_the_jwks(world, client):
 
 
 def test_a_long_revocation_list_is_read(world, client):
-    from services import signing_keys, unit_of_work
+    from services.authorizations import signing_keys
+    from services.core import unit_of_work
 
     _, case_id, _ = world.approved_case()
     token = world.travel(case_id)["token"]

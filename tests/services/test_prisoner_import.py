@@ -7,9 +7,9 @@ import uuid
 import pytest
 from sqlalchemy import func, insert, select
 
-from services import prisoner_import
-from services.audit import SYSTEM
-from services.prisoner_import import import_prisoners
+from services.audit.events import SYSTEM
+from services.registry import prisoner_import
+from services.registry.prisoner_import import import_prisoners
 from storage.db import session as db
 from storage.errors import Conflict, PayloadTooLarge, ValidationFailed
 from storage.models import Prisoner

@@ -5,14 +5,14 @@ import iuliia
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from services.romanize import (
+from services.registry.romanize import (
     icao_latin,
     is_cyrillic,
     latin_variants,
     name_key,
     normalise_key,
 )
-from services.surname_forms import gender_forms, surname_stem
+from services.registry.surname_forms import gender_forms, surname_stem
 
 # ICAO Doc 9303 Part 3, transliteration of Cyrillic characters — the Russian alphabet.
 ICAO_RUSSIAN = {

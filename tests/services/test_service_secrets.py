@@ -7,9 +7,9 @@ import base64
 import pytest
 from sqlalchemy import select
 
-from api.config import Settings
-from services import secrets, unit_of_work
-from services.audit import searchable_hash
+from services.audit.events import searchable_hash
+from services.core import secrets, unit_of_work
+from services.core.settings import Settings
 from storage.db import session as db
 from storage.keys import wrapped_kid
 from storage.models.secrets import ServiceSecret

@@ -1,0 +1,148 @@
+"""A small reference client: adds a document to a case and uploads a file, optionally sealed
+on the client (HPKE + KPS1 segments, docs/encryption.md), streaming from disk.
+
+It is what `kinpass upload` runs, and what the tests drive against a real server; mobile
+clients implement the same steps.
+"""
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from services.documents.uploads import sniff
+from storage.envelope import DEFAULT_SEGMENT_SIZE, TAG_SIZE
+from storage.hpke_suites import MLKEM768_X25519_SUITE, SUITES, X25519_SUITE
+from storage.sealed import seal_stream
+
+CHUNK = 64 * 1024
+SUITE_PREFERENCE = (MLKEM768_X25519_SUITE.name, X25519_SUITE.name)
+
+
+class UploadFailed(Exception):  # noqa: N818  (the name reads as what happened)
+    def __init__(self, status: int, problem: Any) -> None:
+        super().__init__(f"HTTP {status}: {problem}")
+        self.status = status
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: Any
+
+
+def file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            yield chunk
+
+
+def describe(path: Path) -> tuple[int, str, str | None]:
+    """Size, SHA-256 and the type the file's first bytes announce."""
+    digest, size, head = hashlib.sha256(), 0, b""
+    for chunk in file_chunks(path):
+        if not head:
+            head = chunk[:16]
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest(), sniff(head)
+
+
+def sealed_length(size: int, suite: str, kid: str,
+                  segment_size: int = DEFAULT_SEGMENT_SIZE) -> int:
+    """Bytes of the sealed container for ``size`` plaintext bytes (sent as Content-Length)."""
+    s = SUITES[suite]
+    header = 17 + 6 + 1 + len(kid.encode()) + 2 + s.enc_size + 2 + 48
+    return header + size + TAG_SIZE * (size // segment_size + 1)
+
+
+class Client:
+    def __init__(self, base_url: str, token: str, timeout: float = 60) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("give an http(s) URL")
+        self._parts = parts
+        self._prefix = parts.path.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    def _connection(self) -> http.client.HTTPConnection:
+        cls = (http.client.HTTPSConnection if self._parts.scheme == "https"
+               else http.client.HTTPConnection)
+        return cls(self._parts.hostname, self._parts.port, timeout=self.timeout)
+
+    def request(self, method: str, path: str, body: Any = None,
+                headers: dict[str, str] | None = None) -> Response:
+        """One request; ``body`` may be bytes or an iterable of chunks (with Content-Length
+        in ``headers``), streamed as it is read."""
+        if path.startswith(("http://", "https://")):
+            path = urlsplit(path).path
+        elif not path.startswith(self._prefix + "/"):
+            path = self._prefix + path
+        conn = self._connection()
+        try:
+            conn.request(method, path, body=body,
+                         headers={"Authorization": f"Bearer {self.token}",
+                                  "Accept": "application/json", **(headers or {})})
+            resp = conn.getresponse()
+            raw = resp.read()
+        finally:
+            conn.close()
+        return Response(resp.status, json.loads(raw) if raw else None)
+
+    def _json(self, method: str, path: str, payload: Any, expect: int) -> Any:
+        body = json.dumps(payload).encode() if payload is not None else None
+        resp = self.request(method, path, body,
+                            {"Content-Type": "application/json"} if body is not None else {})
+        if resp.status != expect:
+            raise UploadFailed(resp.status, resp.body)
+        return resp.body
+
+    def server_key(self) -> dict[str, str]:
+        keys = self._json("GET", "/v1/encryption-keys", None, 200)["keys"]
+        by_suite = {k["suite"]: k for k in keys}
+        for suite in SUITE_PREFERENCE:
+            if suite in by_suite:
+                return by_suite[suite]
+        raise UploadFailed(200, "the server offers no suite this client knows")
+
+    def upload(self, path: str | os.PathLike[str], *, case_id: str, kind: str,
+               client_side: bool = False, content_type: str | None = None,
+               fields: dict[str, Any] | None = None, mrz: str | None = None) -> dict[str, Any]:
+        """Create the document, then PUT the file (or its sealed container); returns the
+        stored Document."""
+        path = Path(path)
+        size, sha256, sniffed = describe(path)
+        content_type = content_type or sniffed
+        if content_type is None:
+            raise ValueError("not a JPEG, PNG or PDF file; give the content type")
+        payload: dict[str, Any] = {"kind": kind, "content_type": content_type, "size": size,
+                                   "sha256": sha256,
+                                   "encryption": "client" if client_side else "server"}
+        if fields:
+            payload["fields"] = fields
+        if mrz:
+            payload["mrz"] = mrz
+        document = self._json("POST", f"/v1/cases/{case_id}/documents", payload, 201)
+        upload = document["upload"]
+        if client_side:
+            key = self.server_key()
+            body: Any = seal_stream(file_chunks(path), key["public_key"], key["suite"],
+                                    key["kid"], uuid.UUID(document["id"]))
+            length = sealed_length(size, key["suite"], key["kid"])
+        else:
+            body, length = file_chunks(path), size
+        resp = self.request(upload["method"], upload["url"], body,
+                            {**upload["headers"], "Content-Length": str(length)})
+        if resp.status != 200:
+            raise UploadFailed(resp.status, resp.body)
+        return resp.body
+

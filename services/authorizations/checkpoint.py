@@ -1,0 +1,149 @@
+"""At the checkpoint: verify a presented authorization token, redeem a pickup exactly once,
+and the signed list of revoked authorizations that offline verifiers fetch.
+"""
+from __future__ import annotations
+
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from services.audit.events import record_event
+from services.authorizations import jws, signing_keys
+from services.authorizations.offline import REVOCATIONS_TYPE, TOKEN_TYPE, well_formed_claims
+from services.authorizations.operations import epoch, rfc3339
+from services.cases.operations import complete_case
+from services.core import runtime
+from storage.db import session as db, utcnow
+from storage.errors import (
+    AlreadyRedeemed,
+    Expired,
+    InvalidToken,
+    NotRedeemable,
+    NotYetValid,
+    Revoked,
+)
+from storage.models.accounts import Account
+from storage.models.authorizations import Authorization
+from storage.models.cases import Case
+from storage.models.prisoners import Prisoner
+
+
+@dataclass(frozen=True)
+class Verdict:
+    result: str
+    authorization: Authorization | None = None
+    claims: dict[str, Any] | None = None
+
+    def summary(self) -> dict[str, Any] | None:
+        """What a checkpoint is shown: only what the token itself carries."""
+        if self.claims is None:
+            return None
+        c = self.claims
+        shown = {"id": c["jti"], "kind": c["kind"], "holder": c["holder"],
+                 "valid_from": datetime.fromtimestamp(c["nbf"], UTC),
+                 "valid_until": datetime.fromtimestamp(c["exp"], UTC)}
+        for part in ("prisoner", "handover"):
+            if part in c:
+                shown[part] = c[part]
+        return shown
+
+
+def check_token(token: Any, now: datetime | None = None) -> Verdict:
+    """Read a presented token against the keys and the database; never raises on garbage."""
+    try:
+        _, claims = jws.verify(token, signing_keys.verification_keys(), typ=TOKEN_TYPE)
+    except jws.JwsError:
+        return Verdict("invalid")
+    if not well_formed_claims(claims, runtime.get().settings.issuer):
+        return Verdict("invalid")
+    auth = db().execute(select(Authorization).where(Authorization.id == uuid.UUID(claims["jti"]))
+                        .execution_options(populate_existing=True)).scalar_one_or_none()
+    if auth is None or not hmac.compare_digest(auth.token.encode(), token.encode()):
+        return Verdict("invalid")
+    return Verdict(_result(auth, now or utcnow()), auth, claims)
+
+
+def _result(auth: Authorization, now: datetime) -> str:
+    if auth.status in ("redeemed", "revoked"):
+        return auth.status
+    if now >= auth.valid_until:
+        return "expired"
+    if now < auth.valid_from:
+        return "not_yet_valid"
+    return "valid"
+
+
+def verify_authorization(token: Any, actor: Account) -> Verdict:
+    verdict = check_token(token)
+    record_event("checkpoint.verify", actor, subject_type="authorization",
+                 subject_id=verdict.authorization.id if verdict.authorization else None,
+                 outcome="success" if verdict.result == "valid" else "failure",
+                 reason=verdict.result)
+    return verdict
+
+
+_REFUSALS = {"redeemed": AlreadyRedeemed, "revoked": Revoked, "expired": Expired,
+             "not_yet_valid": NotYetValid}
+
+
+def redeem_authorization(token: Any, actor: Account) -> dict[str, Any]:
+    """Redeem a pickup authorization exactly once: one conditional UPDATE decides."""
+    verdict = check_token(token)
+    auth = verdict.authorization
+    if auth is None:
+        _refuse(None, "invalid", actor)
+        raise InvalidToken(keep_changes=True)
+    if auth.kind != "pickup":
+        _refuse(auth.id, "not redeemable", actor)
+        raise NotRedeemable(keep_changes=True)
+    now = utcnow()
+    won = db().execute(
+        update(Authorization)
+        .where(Authorization.id == auth.id, Authorization.status == "active",
+               Authorization.valid_from <= now, Authorization.valid_until > now)
+        .values(status="redeemed", redeemed_at=now, redeemed_by=actor.id)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if not won:
+        result = _result(db().execute(
+            select(Authorization).where(Authorization.id == auth.id)
+            .execution_options(populate_existing=True)).scalar_one(), now)
+        _refuse(auth.id, result, actor)
+        raise _REFUSALS.get(result, AlreadyRedeemed)(keep_changes=True)
+    _complete(db().get(Case, auth.case_id), actor)
+    record_event("checkpoint.redeem", actor, subject_type="authorization", subject_id=auth.id)
+    return {"result": "redeemed", "authorization_id": auth.id, "redeemed_at": now}
+
+
+def _refuse(auth_id: uuid.UUID | None, result: str, actor: Account) -> None:
+    record_event("checkpoint.redeem", actor, subject_type="authorization", subject_id=auth_id,
+                 outcome="failure", reason=result)
+
+
+def _complete(case: Case, actor: Account) -> None:
+    """The handover happened: the case is completed and the prisoner released."""
+    complete_case(case, actor)
+    prisoner = db().get(Prisoner, case.prisoner_id) if case.prisoner_id else None
+    if prisoner is not None:
+        prisoner.status = "released"
+        prisoner.updated_at = utcnow()
+    db().flush()
+
+
+# --- the signed revocation list ----------------------------------------------------------------
+
+def revocation_list(now: datetime | None = None) -> dict[str, Any]:
+    """Revoked authorizations that have not yet expired, signed by the active key."""
+    now = now or utcnow()
+    rows = db().execute(
+        select(Authorization.id, Authorization.revoked_at)
+        .where(Authorization.status == "revoked", Authorization.valid_until > now)
+        .order_by(Authorization.revoked_at, Authorization.id)).all()
+    revoked = [{"id": str(row.id), "revoked_at": rfc3339(row.revoked_at)} for row in rows]
+    kid, key = signing_keys.active_signing_key()
+    payload = {"iss": runtime.get().settings.issuer, "iat": epoch(now), "revoked": revoked}
+    return {"issued_at": rfc3339(now), "revoked": revoked,
+            "jws": jws.sign(payload, key, kid=kid, typ=REVOCATIONS_TYPE)}

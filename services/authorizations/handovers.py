@@ -1,0 +1,34 @@
+"""Handover appointments: where and when a prisoner is handed over."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, select
+
+from services.audit.events import record_event
+from storage.db import session as db
+from storage.errors import ValidationFailed
+from storage.models.accounts import Account
+from storage.models.authorizations import Handover
+
+
+def check_window(start: datetime, end: datetime, start_field: str, end_field: str) -> None:
+    """A window must end after it starts; it may already have begun."""
+    if end <= start:
+        raise ValidationFailed(errors={end_field: [f"Must be later than {start_field}."]})
+
+
+def create_handover(*, location: str, starts_at: datetime, ends_at: datetime,
+                    actor: Account) -> Handover:
+    check_window(starts_at, ends_at, "starts_at", "ends_at")
+    handover = Handover(location=location, starts_at=starts_at, ends_at=ends_at,
+                        created_by=actor.id)
+    db().add(handover)
+    db().flush()
+    record_event("handover.create", actor, subject_type="handover", subject_id=handover.id)
+    return handover
+
+
+def list_handovers_query() -> Select:
+    return select(Handover)
+

@@ -1,0 +1,56 @@
+"""The documents a case needs, by relationship and by what an officer asked for."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.db import session as db
+from storage.models.cases import Case, Document
+
+IDENTITY_KINDS = ("passport", "internal_passport", "id_card")
+EVIDENCE_BY_RELATIONSHIP = {
+    "mother": "birth_certificate", "father": "birth_certificate", "child": "birth_certificate",
+    "sibling": "birth_certificate", "grandparent": "birth_certificate",
+    "spouse": "marriage_certificate", "other": None,
+}
+
+
+def required_documents(case: Case) -> list[str]:
+    kinds = ["passport"]
+    evidence = EVIDENCE_BY_RELATIONSHIP[case.relationship]
+    if evidence:
+        kinds.append(evidence)
+    for kind in case.requested_documents or []:
+        if kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+def _last_info_request_at(case: Case) -> Any:
+    times = [change.at for change in case.history if change.status == "info_requested"]
+    return times[-1] if times else None
+
+
+def missing_documents(case: Case, documents: list[Document] | None = None) -> list[str]:
+    """Required kinds with no stored document; a kind an officer asked for must have been
+    uploaded after the request. A missing identity document is reported as `passport`."""
+    if documents is None:
+        documents = documents_of(case)
+    stored = [d for d in documents if d.status == "stored"]
+    requested_since = _last_info_request_at(case)
+    requested = set(case.requested_documents or [])
+    missing = []
+    for kind in required_documents(case):
+        kinds = IDENTITY_KINDS if kind == "passport" else (kind,)
+        candidates = [d for d in stored if d.kind in kinds]
+        if kind in requested and requested_since is not None:
+            candidates = [d for d in candidates if d.created_at >= requested_since]
+        if not candidates:
+            missing.append(kind)
+    return missing
+
+
+def documents_of(case: Case) -> list[Document]:
+    return list(db().execute(select(Document).where(Document.case_id == case.id)
+                             .order_by(Document.created_at, Document.id)).scalars())

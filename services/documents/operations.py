@@ -1,0 +1,334 @@
+"""Documents: adding one to a case, receiving its content, officers reading it, shredding it.
+
+Content is encrypted under a per-document data key (DEK) before it reaches the object store;
+the DEK is kept only wrapped by the KEK, in the document's row. Destroying that wrapped DEK
+crypto-shreds every copy of the object.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from services.audit.events import record_event, searchable_hash
+from services.cases.policy import case_for_relative, case_for_staff, ensure_editable
+from services.cases.requirements import documents_of
+from services.cases.states import EDITABLE
+from services.core import runtime
+from services.documents.keyring import hpke_keyring
+from services.documents.metadata import seal_metadata
+from services.documents.mrz import MrzError, parse_mrz
+from services.documents.uploads import (
+    Expected,
+    PlaintextCheck,
+    checked,
+    finished,
+    limited,
+    sealed_size_bound,
+)
+from storage.db import session as db, utcnow
+from storage.envelope import decrypt_stream, encrypt_stream, new_dek, verify_stream
+from storage.errors import (
+    AccessReasonRequired,
+    Gone,
+    InvalidCiphertext,
+    InvalidState,
+    KinPassError,
+    NotFound,
+    PayloadTooLarge,
+    SizeMismatch,
+    StorageUnavailable,
+    UnsupportedMediaType,
+)
+from storage.models.accounts import Account
+from storage.models.cases import Case, Document
+from storage.object_store import ObjectMissing
+from storage.sealed import MEDIA_TYPE as SEALED_MEDIA_TYPE, sealed_to_stored
+
+log = logging.getLogger("kinpass.documents")
+
+UPLOAD_TTL = timedelta(hours=24)
+ACCESS_REASON_MIN = 10
+_DELETE_AFTER_COMMIT = "kinpass_objects_to_delete"
+
+
+# --- document numbers ----------------------------------------------------------------------
+
+def document_number_hmac(number: str) -> str:
+    """Keyed hash of a document number: duplicates are found without keeping the number,
+    and it is the very value audit events about the document carry."""
+    return searchable_hash(number)
+
+
+def document_number(mrz: str | None, fields: dict[str, Any] | None) -> str | None:
+    """The document's number: from its MRZ, else from its typed fields."""
+    if mrz:
+        try:
+            number = parse_mrz(mrz).document_number
+        except (MrzError, ValueError, KeyError, IndexError):
+            number = ""
+        if number:
+            return number
+    number = (fields or {}).get("document_number")
+    return str(number) if number else None
+
+
+# --- the access policy ---------------------------------------------------------------------
+
+def document_for_relative(document_id: uuid.UUID, account: Account) -> Document:
+    """The relative's own document; anyone else's answers 404 like a missing one."""
+    document = db().get(Document, document_id)
+    if document is None:
+        raise NotFound()
+    case_for_relative(document.case_id, account)
+    return document
+
+
+def document_for_staff(document_id: uuid.UUID, account: Account) -> Document:
+    """A document of a case staff may see: never one of a draft."""
+    document = db().get(Document, document_id)
+    if document is None:
+        raise NotFound()
+    case_for_staff(document.case_id, account)
+    return document
+
+
+def _release_snapshot() -> None:
+    """End the read transaction before slow I/O: SQLite takes its write lock when a
+    transaction begins, and a pooled connection must not wait on a phone's upload."""
+    db().rollback()
+
+
+# --- adding a document ---------------------------------------------------------------------
+
+def add_document(*, case_id: uuid.UUID, account: Account, kind: str, content_type: str,
+                 size: int, sha256: str, encryption: str = "server", mrz: str | None = None,
+                 fields: dict[str, Any] | None = None) -> Document:
+    """A pending document; its content comes with the upload. The MRZ and fields (document
+    number included) are sealed under the document's own key; the number is also kept as an
+    HMAC, to find duplicates."""
+    case = case_for_relative(case_id, account)
+    ensure_editable(case)
+    if size > runtime.get().settings.max_upload_bytes:
+        raise PayloadTooLarge()
+    number = document_number(mrz, fields)
+    now = utcnow()
+    document = Document(
+        id=uuid.uuid4(), case_id=case.id, kind=kind, content_type=content_type, size=size,
+        sha256=sha256.lower(), encryption=encryption, status="pending_upload",
+        number_hmac=document_number_hmac(number) if number else None,
+        created_at=now, upload_expires_at=now + UPLOAD_TTL)
+    seal_metadata(document, mrz=mrz, fields=fields)
+    db().add(document)
+    db().flush()
+    record_event("document.create", account, subject_type="document", subject_id=document.id,
+                 number_hash=document.number_hmac)
+    return document
+
+
+def upload_media_type(document: Document) -> str:
+    """The Content-Type the upload must carry."""
+    return SEALED_MEDIA_TYPE if document.encryption == "client" else document.content_type
+
+
+def _ensure_pending(document: Document) -> None:
+    if document.status != "pending_upload":
+        raise InvalidState()
+    ensure_editable(db().get_one(Case, document.case_id))
+    if document.upload_expires_at is not None and document.upload_expires_at <= utcnow():
+        raise Gone()
+
+
+# --- receiving the content -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Upload:
+    """The request body as the HTTP layer hands it over: never read whole."""
+
+    content_type: str | None
+    content_length: int | None
+    chunks: Iterable[bytes]
+
+
+def receive_content(document_id: uuid.UUID, account: Account, upload: Upload) -> Document:
+    """Validate and store a document's content in one streaming pass.
+
+    Server encryption: the body is the file; it is hashed, sized and typed on its way into
+    the segment encryptor. Client encryption: the body is the sealed container; its DEK is
+    opened with the server's HPKE key, every segment is authenticated and the plaintext
+    checked as it goes by, and the segments are kept as a stored container. Any failure
+    aborts the object write, so nothing is stored and the document stays pending.
+    """
+    document = document_for_relative(document_id, account)
+    _ensure_pending(document)
+    if upload.content_type != upload_media_type(document):
+        raise UnsupportedMediaType()
+    doc_id = document.id
+    try:
+        key, wrapped = _store(document, upload)
+    except KinPassError as exc:
+        record_event("document.upload", account, subject_type="document", subject_id=doc_id,
+                     outcome="failure", reason=exc.code)
+        exc.keep_changes = True
+        raise
+    result = db().execute(
+        update(Document)
+        .where(Document.id == doc_id, Document.status == "pending_upload",
+               Document.case_id.in_(select(Case.id).where(Case.status.in_(EDITABLE))))
+        .values(status="stored", object_key=key, wrapped_dek=wrapped, uploaded_at=utcnow(),
+                upload_expires_at=None)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # another upload won, or the case moved on meanwhile
+        _delete_quietly(key)
+        raise InvalidState()
+    record_event("document.upload", account, subject_type="document", subject_id=doc_id)
+    return db().get_one(Document, doc_id, populate_existing=True)
+
+
+def _store(document: Document, upload: Upload) -> tuple[str, bytes]:
+    """Check and write the content; returns the object key and the wrapped DEK."""
+    rt = runtime.get()
+    limit = rt.settings.max_upload_bytes
+    client_side = document.encryption == "client"
+    body_limit = sealed_size_bound(min(document.size, limit)) if client_side else limit
+    if upload.content_length is not None:
+        if upload.content_length > body_limit:
+            raise PayloadTooLarge()
+        if not client_side and upload.content_length != document.size:
+            raise SizeMismatch()
+    doc_id = document.id
+    check = PlaintextCheck(Expected(document.size, document.sha256, document.content_type,
+                                    limit))
+    body = limited(upload.chunks, body_limit)
+    if client_side:
+        dek, stored = sealed_to_stored(body, hpke_keyring(), doc_id, check)
+        container = finished(stored, check)
+    else:
+        dek = new_dek()
+        container = encrypt_stream(checked(body, check), dek, doc_id)
+    wrapped = rt.keys.wrap(dek, doc_id.bytes)
+    key = rt.objects.new_key()
+    _release_snapshot()
+    rt.objects.put_stream(key, container)
+    return key, wrapped
+
+
+def _delete_quietly(key: str) -> None:
+    try:
+        runtime.get().objects.delete(key)
+    except StorageUnavailable:
+        log.warning("object left for gc")
+
+
+# --- officers reading the content ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Content:
+    document: Document
+    chunks: Iterator[bytes]
+
+
+def read_content(document_id: uuid.UUID, account: Account, reason: str | None) -> Content:
+    """The decrypted content for staff, with the reason for the access in the audit log.
+
+    The whole object is authenticated first (a first pass that keeps no plaintext); only
+    then is it decrypted into the response, so no byte of a tampered object is served.
+    """
+    reason = (reason or "").strip()
+    if len(reason) < ACCESS_REASON_MIN:
+        raise AccessReasonRequired()
+    document = document_for_staff(document_id, account)
+    if document.status == "shredded":
+        raise Gone()
+    if document.object_key is None or document.wrapped_dek is None:
+        raise NotFound()
+    doc_id, key, size = document.id, document.object_key, document.size
+    number_hash = document.number_hmac
+    rt = runtime.get()
+    try:
+        dek = rt.keys.unwrap(document.wrapped_dek, doc_id.bytes)
+        _release_snapshot()
+        if verify_stream(rt.objects.open_stream(key), dek, doc_id) != size:
+            raise InvalidCiphertext("plaintext length differs from the document's size")
+        chunks = decrypt_stream(rt.objects.open_stream(key), dek, doc_id)
+    except (InvalidCiphertext, ObjectMissing) as exc:
+        log.error("document content failed its integrity check",
+                  extra={"document_id": str(doc_id), "failure": type(exc).__name__})
+        record_event("document.view", account, subject_type="document", subject_id=doc_id,
+                     outcome="failure", reason=reason, number_hash=number_hash)
+        refusal = Gone if isinstance(exc, ObjectMissing) else InvalidCiphertext
+        raise refusal(keep_changes=True) from None
+    record_event("document.view", account, subject_type="document", subject_id=doc_id,
+                 reason=reason, number_hash=number_hash)
+    return Content(db().get_one(Document, doc_id), chunks)
+
+
+# --- shredding -----------------------------------------------------------------------------
+
+def _shred(document: Document) -> None:
+    """Destroy the wrapped DEK and metadata key (content, MRZ and fields are unrecoverable
+    from then on); the object goes after the commit, or with `kinpass gc`."""
+    if document.object_key:
+        forget_object_after_commit(document.object_key)
+    document.status = "shredded"
+    document.wrapped_dek = None
+    document.object_key = None
+    document.meta_sealed = None
+    document.meta_key_wrapped = None
+    document.number_hmac = None
+    document.upload_expires_at = None
+    document.shredded_at = utcnow()
+    db().flush()
+
+
+def shred_document(document: Document, actor: Any) -> None:
+    if document.status == "shredded":
+        return
+    _shred(document)
+    record_event("document.shred", actor, subject_type="document", subject_id=document.id)
+
+
+def shred_case_documents(case: Case, actor: Any) -> int:
+    """Shred every document of ``case`` (withdrawal, retention); returns how many."""
+    shredded = 0
+    for document in documents_of(case):
+        if document.status != "shredded":
+            shred_document(document, actor)
+            shredded += 1
+    return shredded
+
+
+def delete_document(document_id: uuid.UUID, account: Account) -> None:
+    """The relative's DELETE: only while the case can be edited; a shredded one stays so."""
+    document = document_for_relative(document_id, account)
+    ensure_editable(db().get_one(Case, document.case_id))
+    if document.status != "shredded":
+        _shred(document)
+    record_event("document.delete", account, subject_type="document", subject_id=document.id)
+
+
+def forget_object_after_commit(key: str) -> None:
+    """Delete ``key`` from the object store once the unit of work has committed."""
+    db().info.setdefault(_DELETE_AFTER_COMMIT, []).append(key)
+
+
+@event.listens_for(Session, "after_commit")
+def _delete_objects(session: Session) -> None:
+    keys = session.info.pop(_DELETE_AFTER_COMMIT, None)
+    for key in keys or ():
+        try:
+            runtime.get().objects.delete(key)
+        except Exception:  # best effort: `kinpass gc` deletes what is left
+            log.warning("object left for gc")
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_objects(session: Session) -> None:
+    # Nothing was committed: the rows still point at their objects (or gc finds orphans).
+    session.info.pop(_DELETE_AFTER_COMMIT, None)

@@ -1,0 +1,343 @@
+"""The prisoner registry: records, their name keys and blocking keys, look-up and matching."""
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from services.audit.events import record_event
+from services.registry.matching import MatchQuery, PersonRecord, index_keys, query_keys, rank
+from services.registry.romanize import icao_latin, name_key
+from storage.db import session as db, utcnow
+from storage.errors import Conflict, NotFound, ValidationFailed
+from storage.models.prisoners import (
+    BLOCKING_KEY_MAX,
+    PRISONER_STATUSES,
+    REGISTRY_NUMBER_MAX,
+    TEXT_MAX,
+    Prisoner,
+    PrisonerBlockingKey,
+    bulk_insert_blocking_keys,
+)
+from storage.paging import paginate
+
+NAME_FIELDS = ("surname", "given_name", "patronymic")
+REQUIRED_FIELDS = ("registry_number", "surname", "given_name", "birth_date")
+OPTIONAL_TEXT_FIELDS = ("birth_place", "unit", "rank", "service_number", "mother_name",
+                        "father_name")
+DATE_FIELDS = ("birth_date", "captured_on")
+INPUT_FIELDS = ("registry_number", "surname", "given_name", "patronymic", "birth_date",
+                "birth_place", "unit", "rank", "service_number", "status", "captured_on",
+                "mother_name", "father_name")
+DERIVED_FIELDS = ("surname_latin", "given_name_latin", "patronymic_latin", "surname_key",
+                  "given_name_key", "patronymic_key")
+DEFAULT_STATUS = "held"
+EARLIEST_BIRTH = date(1900, 1, 1)
+# Retrieval keeps the prisoners sharing the most blocking keys with a claim; scoring is
+# only ever done on this many rows, whatever the size of the registry.
+CANDIDATE_POOL = 200
+MAX_QUERY_WORDS = 8
+
+_NAME_RE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[\u0300-\u036f .'\u2019\u02bc-])*$")
+_REGISTRY_RE = re.compile(r"^[^\W_](?:[\w./#-]| (?! ))*$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SPACES_RE = re.compile(r" {2,}")
+
+
+# Names repeat thousands of times in a registry import.
+latin_of = lru_cache(maxsize=65536)(icao_latin)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    prisoner: Prisoner
+    score: float
+    matched_on: list[str]
+
+
+# --- values -----------------------------------------------------------------------------------
+
+def tidy(value: str) -> str:
+    """NFC, trimmed, inner runs of spaces as one (other white space is refused later)."""
+    return _SPACES_RE.sub(" ", unicodedata.normalize("NFC", value)).strip(" ")
+
+
+def _name_problem(value: str) -> str | None:
+    if not _NAME_RE.match(value):
+        return "Use letters, spaces, hyphens and apostrophes only, starting with a letter."
+    if not latin_of(value):
+        return "Give the name in Cyrillic or Latin letters."
+    return None
+
+
+def _text_problem(field: str, value: str) -> str | None:
+    limit = REGISTRY_NUMBER_MAX if field == "registry_number" else TEXT_MAX
+    if len(value) > limit:
+        return f"Longer than maximum length {limit}."
+    if _CONTROL_RE.search(value):
+        return "Contains control characters."
+    if field == "registry_number" and not _REGISTRY_RE.match(value):
+        return "Use letters, digits and . / # - only."
+    if field in NAME_FIELDS:
+        return _name_problem(value)
+    return None
+
+
+def tidied(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {f: tidy(v) if isinstance(v, str) else v for f, v in values.items()}
+
+
+def check_values(values: Mapping[str, Any], *,
+                 birth_date: date | None = None) -> dict[str, list[str]]:
+    """Domain rules for prisoner fields (already typed: str, date or None); field → messages.
+
+    ``birth_date`` is the record's current one when ``values`` does not carry it (an update).
+    """
+    errors: dict[str, list[str]] = {}
+    today = utcnow().date()
+    for field, value in values.items():
+        problem = None
+        if value is None:
+            if field in REQUIRED_FIELDS or field == "status":
+                problem = "Field may not be null."
+        elif isinstance(value, str):
+            if not value:
+                problem = ("Missing data for required field." if field in REQUIRED_FIELDS
+                           else "May not be empty.")
+            elif field == "status":
+                problem = None if value in PRISONER_STATUSES else (
+                    "Must be one of: " + ", ".join(PRISONER_STATUSES) + ".")
+            else:
+                problem = _text_problem(field, value)
+        elif isinstance(value, date):
+            if value > today:
+                problem = "May not be in the future."
+            elif field == "birth_date" and value < EARLIEST_BIRTH:
+                problem = f"May not be before {EARLIEST_BIRTH.isoformat()}."
+        if problem:
+            errors.setdefault(field, []).append(problem)
+    born = values.get("birth_date", birth_date)
+    captured = values.get("captured_on")
+    if (isinstance(born, date) and isinstance(captured, date) and captured < born
+            and "captured_on" not in errors):
+        errors.setdefault("captured_on", []).append("May not be before the birth date.")
+    return errors
+
+
+def derived_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The server-computed columns of the names present in ``values``."""
+    out: dict[str, Any] = {}
+    for field in NAME_FIELDS:
+        if field in values:
+            name = values[field]
+            out[f"{field}_latin"] = latin_of(name) if name else None
+            out[f"{field}_key"] = name_key(name) if name else None
+    return out
+
+
+def record_of(row: Any) -> PersonRecord:
+    return PersonRecord(surname=row.surname, given_name=row.given_name,
+                        patronymic=row.patronymic, birth_date=row.birth_date,
+                        birth_place=row.birth_place, unit=row.unit, ref=row.id)
+
+
+def key_rows(prisoner_id: uuid.UUID, values: Mapping[str, Any]) -> list[tuple[uuid.UUID, str]]:
+    keys = index_keys(PersonRecord(surname=values["surname"], given_name=values["given_name"],
+                                   birth_date=values["birth_date"]))
+    return [(prisoner_id, key) for key in sorted(keys) if len(key) <= BLOCKING_KEY_MAX]
+
+
+def insert_keys(rows: list[tuple[uuid.UUID, str]]) -> None:
+    if rows:
+        bulk_insert_blocking_keys(db().connection(), rows)
+
+
+def delete_keys(prisoner_ids: Iterable[uuid.UUID]) -> None:
+    ids = list(prisoner_ids)
+    if ids:
+        db().execute(delete(PrisonerBlockingKey)
+                     .where(PrisonerBlockingKey.prisoner_id.in_(ids)))
+
+
+def _flush_unique() -> None:
+    try:
+        db().flush()
+    except IntegrityError:
+        raise Conflict(errors={"registry_number": ["This registry number is taken."]}) from None
+
+
+def _ensure_number_free(registry_number: str, own_id: uuid.UUID | None = None) -> None:
+    query = select(Prisoner.id).where(Prisoner.registry_number == registry_number)
+    if own_id is not None:
+        query = query.where(Prisoner.id != own_id)
+    if db().execute(query).first() is not None:
+        raise Conflict(errors={"registry_number": ["This registry number is taken."]})
+
+
+# --- use cases --------------------------------------------------------------------------------
+
+def create_prisoner(*, actor: Any, **fields: Any) -> Prisoner:
+    values = tidied({field: fields.get(field) for field in INPUT_FIELDS})
+    values["status"] = values["status"] or DEFAULT_STATUS
+    errors = check_values(values)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    _ensure_number_free(values["registry_number"])
+    now = utcnow()
+    prisoner = Prisoner(id=uuid.uuid4(), **values, **derived_values(values),
+                        created_at=now, updated_at=now)
+    db().add(prisoner)
+    _flush_unique()
+    insert_keys(key_rows(prisoner.id, values))
+    record_event("prisoner.create", actor, subject_type="prisoner", subject_id=prisoner.id)
+    return prisoner
+
+
+def get_prisoner(prisoner_id: uuid.UUID) -> Prisoner:
+    prisoner = db().get(Prisoner, prisoner_id)
+    if prisoner is None:
+        raise NotFound()
+    return prisoner
+
+
+def _access_reason(reason: str | None) -> str | None:
+    """The reason staff give for reading the registry: optional, blank is none."""
+    return (reason or "").strip() or None
+
+
+def view_prisoner(prisoner_id: uuid.UUID, *, actor: Any, reason: str | None = None) -> Prisoner:
+    """One registry record for staff; the read is in the audit log, with its reason."""
+    reason = _access_reason(reason)
+    prisoner = get_prisoner(prisoner_id)
+    record_event("prisoner.view", actor, subject_type="prisoner", subject_id=prisoner.id,
+                 reason=reason)
+    return prisoner
+
+
+def update_prisoner(*, prisoner_id: uuid.UUID, actor: Any, changes: Mapping[str, Any]) -> Prisoner:
+    """Change the given fields (``None`` clears an optional one); keys follow the names."""
+    prisoner = get_prisoner(prisoner_id)
+    unknown = set(changes) - set(INPUT_FIELDS)
+    if unknown:
+        raise ValidationFailed(errors={f: ["Unknown field."] for f in sorted(unknown)})
+    changes = tidied(changes)
+    errors = check_values(changes, birth_date=prisoner.birth_date)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    changed = {f: v for f, v in changes.items() if getattr(prisoner, f) != v}
+    if "registry_number" in changed:
+        _ensure_number_free(changed["registry_number"], prisoner.id)
+    if changed:
+        for field, value in {**changed, **derived_values(changed)}.items():
+            setattr(prisoner, field, value)
+        prisoner.updated_at = utcnow()
+        _flush_unique()
+        if changed.keys() & {"surname", "given_name", "birth_date"}:
+            delete_keys([prisoner.id])
+            insert_keys(key_rows(prisoner.id, {f: getattr(prisoner, f) for f in
+                                               ("surname", "given_name", "birth_date")}))
+    record_event("prisoner.update", actor, subject_type="prisoner", subject_id=prisoner.id,
+                 reason="fields: " + ", ".join(sorted(changed)) if changed else "no change")
+    return prisoner
+
+
+def _name_clauses(q: str) -> list[Any]:
+    """A name in either script and order: SURNAME [GIVEN [PATRONYMIC]] or GIVEN [PATR.] SURNAME."""
+    words = name_key(q).split(" ")
+    if not words or not words[0] or len(words) > MAX_QUERY_WORDS:
+        return []
+
+    def person(surname: list[str], given: str, patronymic: list[str]) -> Any:
+        parts = [Prisoner.surname_key == " ".join(surname), Prisoner.given_name_key == given]
+        if patronymic:
+            parts.append(Prisoner.patronymic_key == " ".join(patronymic))
+        return and_(*parts)
+
+    if len(words) == 1:
+        return [Prisoner.surname_key == words[0]]
+    clauses = [person(words[:i], words[i], words[i + 1:]) for i in range(1, len(words))]
+    clauses += [person(words[j:], words[0], words[1:j]) for j in range(1, len(words))]
+    return clauses
+
+
+def list_prisoners_query(*, q: str | None = None, birth_date: date | None = None,
+                         status: str | None = None) -> Select:
+    query = select(Prisoner)
+    if q:
+        q = tidy(q)
+        query = query.where(or_(Prisoner.registry_number == q, *_name_clauses(q)))
+    if birth_date is not None:
+        query = query.where(Prisoner.birth_date == birth_date)
+    if status is not None:
+        query = query.where(Prisoner.status == status)
+    return query
+
+
+def search_prisoners(*, q: str | None = None, birth_date: date | None = None,
+                     status: str | None = None, cursor: str | None = None, limit: int = 20,
+                     actor: Any, reason: str | None = None) -> tuple[list[Prisoner], str | None]:
+    """A page of registry records for staff, oldest first, and the next page's cursor.
+
+    Every search is in the audit log with the reason given, but not what was searched for:
+    a name or a registry number is personal data and never enters the log.
+    """
+    reason = _access_reason(reason)
+    items, next_cursor = paginate(list_prisoners_query(q=q, birth_date=birth_date, status=status),
+                                  [Prisoner.created_at, Prisoner.id], cursor, limit)
+    record_event("prisoner.search", actor, subject_type="prisoner", reason=reason)
+    return items, next_cursor
+
+
+_SCORED_COLUMNS = (Prisoner.id, Prisoner.surname, Prisoner.given_name, Prisoner.patronymic,
+                   Prisoner.birth_date, Prisoner.birth_place, Prisoner.unit)
+
+
+def _candidates(keys: set[str]) -> list[PersonRecord]:
+    """The prisoners sharing the most blocking keys with the claim, found through the key
+    index, most keys first, as records to score (``ref`` is the prisoner id)."""
+    if not keys:
+        return []
+    shared = func.count().label("shared")
+    top = (select(PrisonerBlockingKey.prisoner_id, shared)
+           .where(PrisonerBlockingKey.key.in_(sorted(keys)))
+           .group_by(PrisonerBlockingKey.prisoner_id)
+           .order_by(shared.desc(), PrisonerBlockingKey.prisoner_id)
+           .limit(CANDIDATE_POOL).subquery())
+    rows = db().execute(select(*_SCORED_COLUMNS).join(top, top.c.prisoner_id == Prisoner.id)
+                        .order_by(top.c.shared.desc(), Prisoner.id))
+    return [PersonRecord(surname, given_name, patronymic, birth_date, birth_place, unit, ref)
+            for ref, surname, given_name, patronymic, birth_date, birth_place, unit in rows]
+
+
+def match_prisoners(*, surname: str, given_name: str, patronymic: str | None = None,
+                    birth_date: date | None = None, birth_place: str | None = None,
+                    unit: str | None = None, limit: int = 10, actor: Any = None,
+                    audit: bool = True) -> list[Candidate]:
+    """Registry records that may be the soldier a claim names, best first (score 0..1)."""
+    surname, given_name = tidy(surname or ""), tidy(given_name or "")
+    errors = {field: ["Give a name with Cyrillic or Latin letters."]
+              for field, value in (("surname", surname), ("given_name", given_name))
+              if not name_key(value)}
+    if errors:
+        raise ValidationFailed(errors=errors)
+    query = MatchQuery(surname=surname, given_name=given_name, patronymic=patronymic,
+                       birth_date=birth_date, birth_place=birth_place, unit=unit)
+    ranked = rank(query, _candidates(query_keys(query)), limit=max(0, limit))
+    best = [record.ref for record, _ in ranked]
+    prisoners = {p.id: p for p in db().execute(
+        select(Prisoner).where(Prisoner.id.in_(best))).scalars()} if best else {}
+    candidates = [Candidate(prisoners[record.ref], result.score, list(result.matched_on))
+                  for record, result in ranked if record.ref in prisoners]
+    if audit:
+        record_event("prisoner.match", actor, subject_type="prisoner",
+                     subject_id=candidates[0].prisoner.id if candidates else None,
+                     reason=f"{len(candidates)} candidates")
+    return candidates

@@ -1,0 +1,85 @@
+"""Officers and supervisors: the queue, the case file, linking and decisions (four eyes)."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, select, update
+
+from services.audit.events import record_event
+from services.cases import states as case_states
+from services.cases.notifications import announce_status
+from services.cases.policy import require_staff_action
+from services.workflow.checks import run_checks
+from storage.db import session as db, utcnow
+from storage.errors import FourEyesRequired, InvalidState, ValidationFailed
+from storage.models.accounts import Account
+from storage.models.cases import Case, CaseDecision
+from storage.models.prisoners import Prisoner
+
+NEXT_STATUS = {"reject": "rejected", "request_info": "info_requested"}
+
+
+def queue_query(status: str | None) -> Select:
+    """Submitted cases (never a draft), oldest submission first."""
+    query = select(Case).where(Case.status != "draft", Case.submitted_at.is_not(None))
+    return query.where(Case.status == status) if status else query
+
+
+def link_case(*, case_id: uuid.UUID, prisoner_id: uuid.UUID, actor: Account) -> Case:
+    """Link the case to a registry record and re-run the checks."""
+    case = require_staff_action(case_id, actor, "link")
+    prisoner = db().get(Prisoner, prisoner_id)
+    if prisoner is None:
+        raise ValidationFailed(errors={"prisoner_id": ["No prisoner has this id."]})
+    result = db().execute(
+        update(Case)
+        .where(Case.id == case.id, Case.version == case.version,
+               Case.status.in_(case_states.ACTIONS["link"]))
+        .values(prisoner_id=prisoner.id, candidate_prisoner_id=None,
+                version=Case.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise InvalidState()
+    db().refresh(case)
+    run_checks(case)
+    record_event("case.link", actor, subject_type="case", subject_id=case.id)
+    return case
+
+
+def _first_approval(case: Case) -> CaseDecision | None:
+    return db().execute(
+        select(CaseDecision).where(CaseDecision.case_id == case.id,
+                                   CaseDecision.decision == "approve")
+        .order_by(CaseDecision.at.desc(), CaseDecision.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def _approval_target(case: Case, actor: Account) -> str:
+    if case.status == "in_review":
+        if case.prisoner_id is None:
+            raise InvalidState()
+        return "approval_pending"
+    first = _first_approval(case)
+    if actor.role != "supervisor" or (first is not None and first.by == actor.id):
+        record_event("case.decision", actor, subject_type="case", subject_id=case.id,
+                     outcome="denied", reason="four_eyes_required")
+        raise FourEyesRequired(keep_changes=True)
+    return "approved"
+
+
+def decide_case(*, case_id: uuid.UUID, actor: Account, decision: str, reason: str,
+                requested_documents: list[str] | None = None) -> Case:
+    """approve / reject / request_info, each with a reason; the second approval is a
+    different account's, a supervisor's."""
+    case = require_staff_action(case_id, actor, "decide")
+    target = (_approval_target(case, actor) if decision == "approve"
+              else NEXT_STATUS[decision])
+    case_states.transition(case, target)
+    if decision == "request_info":
+        case.requested_documents = list(dict.fromkeys(requested_documents or []))
+    db().add(CaseDecision(case_id=case.id, decision=decision, by=actor.id, role=actor.role,
+                          reason=reason, at=utcnow()))
+    db().flush()
+    announce_status(case, reason=reason, requested_documents=case.requested_documents or [])
+    record_event("case.decision", actor, subject_type="case", subject_id=case.id,
+                 reason=decision)
+    return case
