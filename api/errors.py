@@ -53,28 +53,39 @@ def _record_refusal(status: int, code: str) -> None:
                  outcome="denied", reason=f"{status} {code} {request.method}")
 
 
-def _finish_failed_unit(status: int, code: str, keep_changes: bool) -> None:
+def settle_refusal(status: int, code: str) -> None:
+    """Undo the refused request's changes, unless the refusal is itself a change that must
+    persist, and log every 401 and 403; the caller commits."""
     if is_read_only():  # the read ends here; the refusal is written in a unit of its own
         set_read_only(False)
-        keep_changes = False
-    session = db()
-    already_audited = keep_changes and session.info.get("audit_pending")
-    if not keep_changes:
+        unit_of_work.rollback()
+    unit = unit_of_work.current()
+    already_audited = unit.keeps_refusal and unit.events
+    if not unit.keeps_refusal:
         unit_of_work.rollback()
     if status in (401, 403) and not already_audited:
         _record_refusal(status, code)
-    unit_of_work.commit()
+
+
+def refusal_problem(exc: KinPassError) -> Response:
+    return problem(exc.status, exc.code, errors=exc.errors, extra=exc.extra,
+                   headers=exc.headers)
+
+
+def fail_closed() -> Response:
+    """The refusal could not be recorded: nothing is kept, and nothing more is said."""
+    log.exception("could not record refusal", extra={"request_id": g.get("request_id")})
+    unit_of_work.rollback()
+    return problem(503, "service_unavailable")
 
 
 def handle_domain_error(exc: KinPassError) -> Response:
     try:
-        _finish_failed_unit(exc.status, exc.code, exc.keep_changes)
-    except Exception:  # the refusal could not be recorded: fail closed, say nothing more
-        log.exception("could not record refusal", extra={"request_id": g.get("request_id")})
-        unit_of_work.rollback()
-        return problem(503, "service_unavailable")
-    return problem(exc.status, exc.code, errors=exc.errors, extra=exc.extra,
-                   headers=exc.headers)
+        settle_refusal(exc.status, exc.code)
+        unit_of_work.commit()
+    except Exception:
+        return fail_closed()
+    return refusal_problem(exc)
 
 
 def handle_http_error(exc: HTTPException) -> Response:

@@ -22,9 +22,8 @@ from functools import wraps
 from typing import Any
 
 from flask import Response, current_app, request
-from sqlalchemy.exc import IntegrityError
 
-from api.errors import handle_domain_error
+from api.errors import fail_closed, refusal_problem, settle_refusal
 from auth.roles import current_account
 from services.core import idempotency, unit_of_work
 from storage.errors import KinPassError, ValidationFailed
@@ -48,14 +47,18 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _keep_refusal(account_id: Any, key: str, fingerprint: str, response: Response) -> None:
+def _refused(exc: KinPassError, account_id: Any, key: str, fingerprint: str) -> Response:
+    """The refusal settled and its answer kept for replays, in the one commit."""
     try:
+        settle_refusal(exc.status, exc.code)
+        response = refusal_problem(exc)
         idempotency.record_outcome(account_id=account_id, key=key, request_hash=fingerprint,
                                    status=response.status_code, body=response.get_data(),
                                    content_type=response.content_type or "")
         unit_of_work.commit()
-    except IntegrityError:  # a concurrent request with this key answered first
-        unit_of_work.rollback()
+    except Exception:
+        return fail_closed()
+    return response
 
 
 def idempotent(view: Callable) -> Callable:
@@ -78,10 +81,7 @@ def idempotent(view: Callable) -> Callable:
         except KinPassError as exc:
             if exc.status >= 500:
                 raise
-            response = handle_domain_error(exc)
-            if response.status_code < 500:
-                _keep_refusal(account_id, key, fingerprint, response)
-            return response
+            return _refused(exc, account_id, key, fingerprint)
         if response.status_code < 500:
             idempotency.complete(reserved, response.status_code, response.get_data(),
                                  response.content_type or "")

@@ -23,7 +23,7 @@ def _window_start(window: int, now: float) -> int:
 
 
 class SqlLimiter:
-    """Counts in the request's own transaction; refusals that count use keep_changes."""
+    """Counts in the request's own transaction: a refusal that counts keeps its unit of work."""
 
     def count(self, key: str, window: int) -> int:
         start = _window_start(window, time.time())
@@ -79,5 +79,4 @@ def ensure_below(limiter: Limiter, key: str, limit: int, window: int) -> None:
 def hit_within(limiter: Limiter, key: str, limit: int, window: int) -> None:
     """Count one attempt; the one past the limit is refused."""
     if limiter.hit(key, window) > limit:
-        raise RateLimited(headers={"Retry-After": str(retry_after(window))},
-                          keep_changes=True)
+        raise RateLimited(headers={"Retry-After": str(retry_after(window))})

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from auth.ratelimit import RedisLimiter, SqlLimiter
-from services.core import runtime
+from services.audit.events import write_pending
+from services.core import runtime, unit_of_work
 from services.core.secrets import HMAC_KEY, FixedSecret, SharedSecret, decode_hmac_key
 from services.core.settings import Settings
+from services.messages.outbox import send_messages
 from storage.db import bind_engine, make_engine
 from storage.keys import open_key_provider
 from storage.notifier import open_notifier
@@ -34,4 +36,5 @@ def build_runtime(settings: Settings) -> tuple[Any, runtime.Runtime]:
         limiter=RedisLimiter(settings.redis_url) if settings.redis_url else SqlLimiter(),
         hmac_key=hmac_key, extras={})
     runtime.install(rt)
+    unit_of_work.install_writers(journal=write_pending, courier=send_messages)
     return engine, rt

@@ -9,15 +9,12 @@ class KinPassError(Exception):
     code = "validation_error"
 
     def __init__(self, detail: str | None = None, *, errors: dict[str, Any] | None = None,
-                 extra: dict[str, Any] | None = None, keep_changes: bool = False,
+                 extra: dict[str, Any] | None = None,
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(detail or self.code)
         self.detail = detail
         self.errors = errors
         self.extra = extra or {}
-        # Some refusals are themselves a state change that must persist
-        # (a wrong code counts a try, a reused refresh token kills its family).
-        self.keep_changes = keep_changes
         self.headers = headers or {}
 
 

@@ -15,7 +15,7 @@ from auth import passwords, totp
 from auth.ratelimit import ensure_below, hit_within
 from auth.tokens import issue_pair, new_jti, refresh_ttl
 from services.audit.events import record_event
-from services.core import runtime
+from services.core import runtime, unit_of_work
 from services.messages.outbox import notify
 from storage.db import session as db, utcnow
 from storage.errors import (
@@ -27,6 +27,7 @@ from storage.errors import (
     InvalidOtp,
     NotFound,
     OtpRequired,
+    RateLimited,
     TokenRevoked,
     ValidationFailed,
 )
@@ -85,9 +86,13 @@ def _send_code(account: Account) -> None:
 
 def _limit_sends(contact: str, ip: str | None) -> None:
     limiter = runtime.get().limiter
-    hit_within(limiter, _keyed("send", contact), SENDS_PER_CONTACT, HOUR)
-    if ip:
-        hit_within(limiter, _keyed("send-ip", ip), SENDS_PER_IP, HOUR)
+    try:
+        hit_within(limiter, _keyed("send", contact), SENDS_PER_CONTACT, HOUR)
+        if ip:
+            hit_within(limiter, _keyed("send-ip", ip), SENDS_PER_IP, HOUR)
+    except RateLimited:
+        unit_of_work.keep_on_refusal()  # the attempt counts
+        raise
 
 
 def register_account(*, email: str | None, phone: str | None, password: str, full_name: str,
@@ -149,7 +154,8 @@ def verify_account(*, login: str, code: str) -> None:
         live.attempts += 1
         record_event("account.verify", account, subject_type="account", subject_id=account.id,
                      outcome="failure", reason="wrong code")
-        raise InvalidCode(keep_changes=True)
+        unit_of_work.keep_on_refusal()
+        raise InvalidCode()
     live.used_at = now
     account.status = "active"
     record_event("account.verify", account, subject_type="account", subject_id=account.id)
@@ -171,7 +177,8 @@ def _login_failed(attempt: LoginAttempt, account: Account | None, error: type,
         limiter.hit(_keyed("login-ip", attempt.ip), QUARTER)
     record_event("auth.login", account, subject_type="account",
                  subject_id=account.id if account else None, outcome="failure", reason=reason)
-    return error(keep_changes=True)
+    unit_of_work.keep_on_refusal()
+    return error()
 
 
 def login(attempt: LoginAttempt) -> dict[str, Any]:
@@ -222,7 +229,8 @@ def refresh_session(*, account: Account, session_id: uuid.UUID, jti: str) -> dic
         auth_session.revoked_at = utcnow()
         record_event("auth.refresh", account, subject_type="account", subject_id=account.id,
                      outcome="denied", reason="refresh token reused; session revoked")
-        raise TokenRevoked(keep_changes=True)
+        unit_of_work.keep_on_refusal()
+        raise TokenRevoked()
     auth_session.refresh_jti = new_jti()
     record_event("auth.refresh", account, subject_type="account", subject_id=account.id)
     return issue_pair(account, auth_session)

@@ -15,9 +15,9 @@ import logging
 import re
 import unicodedata
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from services.audit.checkpoints import jwks, sign_head
-from services.core import runtime
+from services.core import runtime, unit_of_work
+from services.core.unit_of_work import AuditEntry
 from storage.db import session as db, utcnow
 from storage.errors import KinPassError, ServiceUnavailable
 from storage.models.audit import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
@@ -134,16 +135,11 @@ def record_event(action: str, actor: Any = None, *, subject_type: str | None = N
     assert outcome in OUTCOMES
     who = actor_of(actor)
     ctx = _request.get() or RequestContext()
-    db().info.setdefault("audit_pending", []).append({
-        "at": utcnow(), "actor_id": who.id, "actor_role": who.role, "action": action,
-        "subject_type": subject_type, "subject_id": str(subject_id) if subject_id else None,
-        "outcome": outcome, "reason": _reason_text(reason, number_hash),
-        "request_id": ctx.request_id, "ip": ctx.ip,
-    })
-
-
-def discard_pending(session: Session) -> None:
-    session.info.pop("audit_pending", None)
+    unit_of_work.queue_event(AuditEntry(
+        at=utcnow(), actor_id=who.id, actor_role=who.role, action=action,
+        subject_type=subject_type, subject_id=str(subject_id) if subject_id else None,
+        outcome=outcome, reason=_reason_text(reason, number_hash),
+        request_id=ctx.request_id, ip=ctx.ip))
 
 
 def format_at(at: datetime) -> str:
@@ -215,7 +211,7 @@ def _checkpoint(session: Session, head: AuditHead) -> AuditCheckpoint:
     return checkpoint
 
 
-def write_pending(session: Session) -> None:
+def write_pending(session: Session, pending: Sequence[AuditEntry]) -> None:
     """Append the queued events to the chain inside the current transaction.
 
     The UPDATE on the head row comes first: it takes the row (PostgreSQL) or database
@@ -223,7 +219,6 @@ def write_pending(session: Session) -> None:
     events cannot be written the whole unit fails (503): an action that is not in the log
     does not happen.
     """
-    pending = session.info.pop("audit_pending", None)
     if not pending:
         return
     session.flush()
@@ -233,7 +228,7 @@ def write_pending(session: Session) -> None:
         rows = []
         for queued in pending:
             seq += 1
-            event = {**queued, "seq": seq, "prev_hash": prev}
+            event = {**asdict(queued), "seq": seq, "prev_hash": prev}
             event["hash"] = prev = chain_hash(prev, event)
             rows.append(event)
         session.execute(insert(AuditEvent), rows)

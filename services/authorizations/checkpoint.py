@@ -16,7 +16,7 @@ from services.authorizations import jws, signing_keys
 from services.authorizations.offline import REVOCATIONS_TYPE, TOKEN_TYPE, well_formed_claims
 from services.authorizations.operations import epoch, rfc3339
 from services.cases.operations import complete_case
-from services.core import runtime
+from services.core import runtime, unit_of_work
 from storage.db import session as db, utcnow
 from storage.errors import (
     AlreadyRedeemed,
@@ -96,10 +96,10 @@ def redeem_authorization(token: Any, actor: Account) -> dict[str, Any]:
     auth = verdict.authorization
     if auth is None:
         _refuse(None, "invalid", actor)
-        raise InvalidToken(keep_changes=True)
+        raise InvalidToken()
     if auth.kind != "pickup":
         _refuse(auth.id, "not redeemable", actor)
-        raise NotRedeemable(keep_changes=True)
+        raise NotRedeemable()
     now = utcnow()
     won = db().execute(
         update(Authorization)
@@ -112,7 +112,7 @@ def redeem_authorization(token: Any, actor: Account) -> dict[str, Any]:
             select(Authorization).where(Authorization.id == auth.id)
             .execution_options(populate_existing=True)).scalar_one(), now)
         _refuse(auth.id, result, actor)
-        raise _REFUSALS.get(result, AlreadyRedeemed)(keep_changes=True)
+        raise _REFUSALS.get(result, AlreadyRedeemed)()
     _complete(db().get(Case, auth.case_id), actor)
     record_event("checkpoint.redeem", actor, subject_type="authorization", subject_id=auth.id)
     return {"result": "redeemed", "authorization_id": auth.id, "redeemed_at": now}
@@ -121,6 +121,7 @@ def redeem_authorization(token: Any, actor: Account) -> dict[str, Any]:
 def _refuse(auth_id: uuid.UUID | None, result: str, actor: Account) -> None:
     record_event("checkpoint.redeem", actor, subject_type="authorization", subject_id=auth_id,
                  outcome="failure", reason=result)
+    unit_of_work.keep_on_refusal()  # the failed redemption stays in the log
 
 
 def _complete(case: Case, actor: Account) -> None:

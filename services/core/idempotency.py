@@ -117,7 +117,11 @@ def record_outcome(*, account_id: uuid.UUID, key: str, request_hash: str, status
     if record is None:
         record = IdempotencyRecord(account_id=account_id, key=key, request_hash=request_hash,
                                    status=IN_PROGRESS, body=b"", content_type="")
-        db().add(record)
+        try:
+            with db().begin_nested():
+                db().add(record)
+        except IntegrityError:  # a concurrent request with this key answered first
+            return
     if record.status == IN_PROGRESS and record.request_hash == request_hash:
         complete(record, status, body, content_type)
 

@@ -1,29 +1,156 @@
-"""The one commit point of a request or command."""
+"""The one commit point of a request, a command or a job.
+
+A use case changes rows through the session and queues what must follow the change: audit
+events (chained into the log inside the same transaction, so an action that is not logged
+does not happen), outgoing messages (sent only once the change is committed) and other work
+for after the commit (deleting shredded objects, handing a case to the worker). The request
+wrapper, the error path, idempotency, the command line and the worker end it with
+`commit()` or `rollback()`; services never do.
+"""
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
 
-from services.audit.events import discard_pending, write_pending
-from services.messages.outbox import flush_outbox
+from sqlalchemy.orm import Session
+
 from storage.db import ReadOnlyWriteError, session as db
+
+log = logging.getLogger("kinpass.unit_of_work")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """An audit event as the use case gave it; its place in the chain comes at commit."""
+
+    at: datetime
+    actor_id: uuid.UUID | None
+    actor_role: str
+    action: str
+    subject_type: str | None
+    subject_id: str | None
+    outcome: str
+    reason: str | None
+    request_id: str | None
+    ip: str | None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    to: str
+    template: str
+    language: str
+    text: str
+    code: str | None = None
+
+
+class Journal(Protocol):
+    def __call__(self, session: Session, entries: Sequence[AuditEntry]) -> None: ...
+
+
+class Courier(Protocol):
+    def __call__(self, messages: Sequence[OutgoingMessage]) -> None: ...
+
+
+@dataclass
+class Writers:
+    """How queued work leaves: installed once by the composition root."""
+
+    journal: Journal | None = None
+    courier: Courier | None = None
+
+
+_writers = Writers()
+
+
+def install_writers(*, journal: Journal, courier: Courier) -> None:
+    _writers.journal, _writers.courier = journal, courier
+
+
+@dataclass
+class UnitOfWork:
+    events: list[AuditEntry] = field(default_factory=list)
+    messages: list[OutgoingMessage] = field(default_factory=list)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    keeps_refusal: bool = False
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.events or self.messages or self.after_commit)
+
+
+_KEY = "kinpass_unit_of_work"
+
+
+def current() -> UnitOfWork:
+    """The unit of work of this request's (thread's) session."""
+    info = db().info
+    unit = info.get(_KEY)
+    if unit is None:
+        unit = info[_KEY] = UnitOfWork()
+    return unit
+
+
+def _take() -> UnitOfWork:
+    return db().info.pop(_KEY, None) or UnitOfWork()
+
+
+def queue_event(entry: AuditEntry) -> None:
+    current().events.append(entry)
+
+
+def queue_message(message: OutgoingMessage) -> None:
+    current().messages.append(message)
+
+
+def after_commit(hook: Callable[[], None]) -> None:
+    """Run ``hook`` once the unit of work has committed (never if it rolls back): hand work
+    to another process only when what it will read is there."""
+    current().after_commit.append(hook)
+
+
+def keep_on_refusal() -> None:
+    """The refusal about to be raised is itself a change that must persist (a wrong code
+    counts a try, a reused refresh token ends its family, a failed upload is logged): the
+    error path commits the unit instead of rolling it back."""
+    current().keeps_refusal = True
 
 
 def commit() -> None:
     """Chain the queued audit events and commit; if the log cannot be written, nothing is.
-
-    Messages queued by the use case leave only once the commit has succeeded.
-    """
+    Messages and after-commit work follow only a commit that succeeded."""
     session = db()
+    unit = current()
     try:
-        write_pending(session)
+        if unit.events:
+            if _writers.journal is None:
+                raise RuntimeError("no audit journal installed")
+            _writers.journal(session, unit.events)
         session.commit()
     except Exception:
         rollback()
         raise
-    outbox = session.info.pop("outbox", [])
-    flush_outbox(outbox)
-    for hook in session.info.pop("after_commit", []):
-        hook()
+    _take()
+    if unit.messages:
+        if _writers.courier is None:
+            raise RuntimeError("no message courier installed")
+        _writers.courier(unit.messages)
+    for hook in unit.after_commit:
+        try:
+            hook()
+        except Exception:  # the change is committed; what follows is best effort
+            log.exception("after-commit work failed")
+
+
+def rollback() -> None:
+    """Forget the changes and everything queued with them."""
+    session = db()
+    _take()
+    session.rollback()
 
 
 def end_read() -> None:
@@ -31,20 +158,16 @@ def end_read() -> None:
     waiting to be written (an event queued by a read-only route would otherwise be lost)."""
     if not db.registry.has():
         return
-    info = db().info
-    if info.get("audit_pending") or info.get("outbox") or info.get("after_commit"):
+    if current().pending:
         raise ReadOnlyWriteError("a read-only unit of work queued a write")
 
 
-def after_commit(hook: Callable[[], None]) -> None:
-    """Run ``hook`` once the unit of work has committed (never if it rolls back): hand work
-    to another process only when what it will read is there."""
-    db().info.setdefault("after_commit", []).append(hook)
-
-
-def rollback() -> None:
+def release_snapshot() -> None:
+    """End the read transaction before slow I/O (SQLite takes its write lock when a
+    transaction begins, and a pooled connection must not wait on a phone's upload). Only a
+    unit that has changed nothing may: queued audit events stay queued for the commit."""
     session = db()
-    discard_pending(session)
-    session.info.pop("outbox", None)
-    session.info.pop("after_commit", None)
+    unit = current()
+    if session.new or session.dirty or session.deleted or unit.messages or unit.after_commit:
+        raise ReadOnlyWriteError("the snapshot of a unit with changes cannot be released")
     session.rollback()

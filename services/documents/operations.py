@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
 
 from services.audit.events import record_event, searchable_hash
 from services.cases.policy import case_for_relative, case_for_staff, ensure_editable
 from services.cases.requirements import documents_of
 from services.cases.states import EDITABLE
-from services.core import runtime
+from services.core import runtime, unit_of_work
 from services.documents.keyring import hpke_keyring
 from services.documents.metadata import seal_metadata
 from services.documents.mrz import MrzError, parse_mrz
@@ -55,7 +54,6 @@ log = logging.getLogger("kinpass.documents")
 
 UPLOAD_TTL = timedelta(hours=24)
 ACCESS_REASON_MIN = 10
-_DELETE_AFTER_COMMIT = "kinpass_objects_to_delete"
 
 
 # --- document numbers ----------------------------------------------------------------------
@@ -97,12 +95,6 @@ def document_for_staff(document_id: uuid.UUID, account: Account) -> Document:
         raise NotFound()
     case_for_staff(document.case_id, account)
     return document
-
-
-def _release_snapshot() -> None:
-    """End the read transaction before slow I/O: SQLite takes its write lock when a
-    transaction begins, and a pooled connection must not wait on a phone's upload."""
-    db().rollback()
 
 
 # --- adding a document ---------------------------------------------------------------------
@@ -175,7 +167,7 @@ def receive_content(document_id: uuid.UUID, account: Account, upload: Upload) ->
     except KinPassError as exc:
         record_event("document.upload", account, subject_type="document", subject_id=doc_id,
                      outcome="failure", reason=exc.code)
-        exc.keep_changes = True
+        unit_of_work.keep_on_refusal()
         raise
     result = db().execute(
         update(Document)
@@ -214,7 +206,7 @@ def _store(document: Document, upload: Upload) -> tuple[str, bytes]:
         container = encrypt_stream(checked(body, check), dek, doc_id)
     wrapped = rt.keys.wrap(dek, doc_id.bytes)
     key = rt.objects.new_key()
-    _release_snapshot()
+    unit_of_work.release_snapshot()
     rt.objects.put_stream(key, container)
     return key, wrapped
 
@@ -253,7 +245,7 @@ def read_content(document_id: uuid.UUID, account: Account, reason: str | None) -
     rt = runtime.get()
     try:
         dek = rt.keys.unwrap(document.wrapped_dek, doc_id.bytes)
-        _release_snapshot()
+        unit_of_work.release_snapshot()
         if verify_stream(rt.objects.open_stream(key), dek, doc_id) != size:
             raise InvalidCiphertext("plaintext length differs from the document's size")
         chunks = decrypt_stream(rt.objects.open_stream(key), dek, doc_id)
@@ -263,7 +255,8 @@ def read_content(document_id: uuid.UUID, account: Account, reason: str | None) -
         record_event("document.view", account, subject_type="document", subject_id=doc_id,
                      outcome="failure", reason=reason, number_hash=number_hash)
         refusal = Gone if isinstance(exc, ObjectMissing) else InvalidCiphertext
-        raise refusal(keep_changes=True) from None
+        unit_of_work.keep_on_refusal()
+        raise refusal() from None
     record_event("document.view", account, subject_type="document", subject_id=doc_id,
                  reason=reason, number_hash=number_hash)
     return Content(db().get_one(Document, doc_id), chunks)
@@ -314,21 +307,6 @@ def delete_document(document_id: uuid.UUID, account: Account) -> None:
 
 
 def forget_object_after_commit(key: str) -> None:
-    """Delete ``key`` from the object store once the unit of work has committed."""
-    db().info.setdefault(_DELETE_AFTER_COMMIT, []).append(key)
-
-
-@event.listens_for(Session, "after_commit")
-def _delete_objects(session: Session) -> None:
-    keys = session.info.pop(_DELETE_AFTER_COMMIT, None)
-    for key in keys or ():
-        try:
-            runtime.get().objects.delete(key)
-        except Exception:  # best effort: `kinpass gc` deletes what is left
-            log.warning("object left for gc")
-
-
-@event.listens_for(Session, "after_rollback")
-def _keep_objects(session: Session) -> None:
-    # Nothing was committed: the rows still point at their objects (or gc finds orphans).
-    session.info.pop(_DELETE_AFTER_COMMIT, None)
+    """Delete ``key`` from the object store once the unit of work has committed (best
+    effort: `kinpass gc` deletes what is left)."""
+    unit_of_work.after_commit(lambda: _delete_quietly(key))

@@ -1,10 +1,12 @@
 """Texts sent to relatives, in their language."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
-from services.core import runtime
-from storage.db import session as db
+from services.core import runtime, unit_of_work
+from services.core.unit_of_work import OutgoingMessage
 
 LANGUAGES = ("en", "ru", "uk")
 
@@ -135,13 +137,13 @@ def notify(to: str, template: str, language: str | None, code: str | None = None
     """Send after the commit, so a message never announces something that was rolled back."""
     lang = pick_language(language)
     text = TEMPLATES[template][lang].format(code=code, **params)
-    message = {"to": to, "template": template, "language": lang, "text": text}
-    if code is not None:
-        message["code"] = code
-    db().info.setdefault("outbox", []).append(message)
+    unit_of_work.queue_message(OutgoingMessage(to=to, template=template, language=lang,
+                                               text=text, code=code))
 
 
-def flush_outbox(messages: list[dict[str, Any]]) -> None:
+def send_messages(messages: Sequence[OutgoingMessage]) -> None:
+    """The unit of work's courier: hand each committed message to the notifier."""
     notifier = runtime.get().notifier
     for message in messages:
-        notifier.send(message)
+        notifier.send({key: value for key, value in asdict(message).items()
+                       if value is not None})

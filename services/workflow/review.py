@@ -9,6 +9,7 @@ from services.audit.events import record_event
 from services.cases import states as case_states
 from services.cases.notifications import announce_status
 from services.cases.policy import require_staff_action
+from services.core import unit_of_work
 from services.workflow.checks import run_checks
 from storage.db import session as db, utcnow
 from storage.errors import FourEyesRequired, InvalidState, ValidationFailed
@@ -62,7 +63,8 @@ def _approval_target(case: Case, actor: Account) -> str:
     if actor.role != "supervisor" or (first is not None and first.by == actor.id):
         record_event("case.decision", actor, subject_type="case", subject_id=case.id,
                      outcome="denied", reason="four_eyes_required")
-        raise FourEyesRequired(keep_changes=True)
+        unit_of_work.keep_on_refusal()
+        raise FourEyesRequired()
     return "approved"
 
 

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from services.core import unit_of_work
 from services.registry import prisoners
 from services.registry.matching import MatchQuery, PersonRecord
 from storage.db import session as db
@@ -182,4 +183,4 @@ def test_service_for_case_checks(client, officer):
                                       birth_date=date(1990, 3, 5), audit=False)
     assert [c.prisoner.registry_number for c in found] == ["R000001"]
     assert found[0].score == 1.0 and found[0].matched_on[:2] == ["surname", "given_name"]
-    assert db().info.get("audit_pending") is None
+    assert unit_of_work.current().events == []
