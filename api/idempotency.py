@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from api.errors import handle_domain_error
 from auth.roles import current_account
 from services.core import idempotency, unit_of_work
-from storage.errors import KinPassError, ValidationFailed
+from storage.domain_errors import KinPassError, ValidationFailed
 
 HEADER = "Idempotency-Key"
 KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")

@@ -18,7 +18,7 @@ from services.audit.events import record_event
 from services.core import runtime
 from services.messages.outbox import notify
 from storage.db import session as db, utcnow
-from storage.errors import (
+from storage.domain_errors import (
     AccountDisabled,
     AccountNotVerified,
     Conflict,
@@ -31,7 +31,14 @@ from storage.errors import (
     ValidationFailed,
 )
 from storage.keys import wrapped_kid
-from storage.models.accounts import RELATIVE, STAFF_ROLES, Account, AuthSession, VerificationCode
+from storage.models.accounts import Account, AuthSession, VerificationCode
+from storage.vocabulary import (
+    DEFAULT_LANGUAGE,
+    STAFF_ROLES,
+    AccountStatus,
+    AuditOutcome,
+    Role,
+)
 
 CODE_TTL = timedelta(minutes=15)
 CODE_TRIES = 5
@@ -101,11 +108,12 @@ def register_account(*, email: str | None, phone: str | None, password: str, ful
     clauses = [c for c in (Account.email == email if email else None,
                            Account.phone == phone if phone else None) if c is not None]
     existing = db().execute(select(Account).where(or_(*clauses))).scalars().all()
-    if len(existing) > 1 or (existing and existing[0].status != "pending_verification"):
+    if len(existing) > 1 or (existing and existing[0].status != AccountStatus.PENDING_VERIFICATION):
         for account in existing:
             notify(email or phone, "already_registered", account.language)
             record_event("account.register", None, subject_type="account",
-                         subject_id=account.id, outcome="failure", reason="already registered")
+                         subject_id=account.id, outcome=AuditOutcome.FAILURE,
+                         reason="already registered")
         return
     if existing:
         account = existing[0]
@@ -113,8 +121,9 @@ def register_account(*, email: str | None, phone: str | None, password: str, ful
         account.full_name, account.language = full_name, language or account.language
         account.email, account.phone = email or account.email, phone or account.phone
     else:
-        account = Account(email=email, phone=phone, full_name=full_name, role=RELATIVE,
-                          language=language or "en", status="pending_verification",
+        account = Account(email=email, phone=phone, full_name=full_name, role=Role.RELATIVE,
+                          language=language or DEFAULT_LANGUAGE,
+                          status=AccountStatus.PENDING_VERIFICATION,
                           password_hash=passwords.hash_password(password))
         db().add(account)
         db().flush()
@@ -125,7 +134,7 @@ def register_account(*, email: str | None, phone: str | None, password: str, ful
 def resend_code(*, login: str, ip: str | None) -> None:
     _limit_sends(normalize_login(login), ip)
     account = _find_by_login(login)
-    if account is not None and account.status == "pending_verification":
+    if account is not None and account.status == AccountStatus.PENDING_VERIFICATION:
         _send_code(account)
         record_event("account.resend_code", account, subject_type="account",
                      subject_id=account.id)
@@ -135,7 +144,7 @@ def verify_account(*, login: str, code: str) -> None:
     account = _find_by_login(login)
     now = utcnow()
     live = None
-    if account is not None and account.status == "pending_verification":
+    if account is not None and account.status == AccountStatus.PENDING_VERIFICATION:
         live = db().execute(
             select(VerificationCode).where(VerificationCode.account_id == account.id,
                                            VerificationCode.used_at.is_(None),
@@ -148,10 +157,10 @@ def verify_account(*, login: str, code: str) -> None:
     if not hmac.compare_digest(live.code_hash, _code_hash(account.id, code)):
         live.attempts += 1
         record_event("account.verify", account, subject_type="account", subject_id=account.id,
-                     outcome="failure", reason="wrong code")
+                     outcome=AuditOutcome.FAILURE, reason="wrong code")
         raise InvalidCode(keep_changes=True)
     live.used_at = now
-    account.status = "active"
+    account.status = AccountStatus.ACTIVE
     record_event("account.verify", account, subject_type="account", subject_id=account.id)
 
 
@@ -170,7 +179,8 @@ def _login_failed(attempt: LoginAttempt, account: Account | None, error: type,
     if attempt.ip:
         limiter.hit(_keyed("login-ip", attempt.ip), QUARTER)
     record_event("auth.login", account, subject_type="account",
-                 subject_id=account.id if account else None, outcome="failure", reason=reason)
+                 subject_id=account.id if account else None, outcome=AuditOutcome.FAILURE,
+                 reason=reason)
     return error(keep_changes=True)
 
 
@@ -185,9 +195,9 @@ def login(attempt: LoginAttempt) -> dict[str, Any]:
                                      attempt.password):
         raise _login_failed(attempt, account, InvalidCredentials, "bad credentials")
     assert account is not None
-    if account.status == "pending_verification":
+    if account.status == AccountStatus.PENDING_VERIFICATION:
         raise _login_failed(attempt, account, AccountNotVerified, "not verified")
-    if account.status == "disabled":
+    if account.status == AccountStatus.DISABLED:
         raise _login_failed(attempt, account, AccountDisabled, "disabled")
     if account.is_staff:
         _check_otp(attempt, account)
@@ -221,7 +231,7 @@ def refresh_session(*, account: Account, session_id: uuid.UUID, jti: str) -> dic
     if auth_session.refresh_jti != jti:
         auth_session.revoked_at = utcnow()
         record_event("auth.refresh", account, subject_type="account", subject_id=account.id,
-                     outcome="denied", reason="refresh token reused; session revoked")
+                     outcome=AuditOutcome.DENIED, reason="refresh token reused; session revoked")
         raise TokenRevoked(keep_changes=True)
     auth_session.refresh_jti = new_jti()
     record_event("auth.refresh", account, subject_type="account", subject_id=account.id)
@@ -247,7 +257,7 @@ def create_staff(*, email: str, full_name: str | None, role: str, actor: Any,
         raise Conflict()
     secret = totp.new_secret()
     account = Account(id=uuid.uuid4(), email=email, full_name=full_name or email, role=role,
-                      language="en", status="active",
+                      language=DEFAULT_LANGUAGE, status=AccountStatus.ACTIVE,
                       password_hash=passwords.hash_password(password))
     account.totp_secret_wrapped = runtime.get().keys.wrap(secret.encode(),
                                                           _totp_context(account.id))
@@ -260,14 +270,14 @@ def create_staff(*, email: str, full_name: str | None, role: str, actor: Any,
 
 
 def list_staff_query() -> Any:
-    return select(Account).where(Account.role != RELATIVE)
+    return select(Account).where(Account.role != Role.RELATIVE)
 
 
 def disable_staff(*, account_id: uuid.UUID, actor: Any) -> Account:
     account = db().get(Account, account_id)
     if account is None or not account.is_staff:
         raise NotFound()
-    account.status = "disabled"
+    account.status = AccountStatus.DISABLED
     db().execute(update(AuthSession).where(AuthSession.account_id == account.id,
                                            AuthSession.revoked_at.is_(None))
                  .values(revoked_at=utcnow()))
