@@ -12,7 +12,7 @@ from webargs.flaskparser import FlaskParser
 
 from services.core import unit_of_work
 from storage.db import is_read_only
-from storage.errors import MalformedJson, ValidationFailed
+from storage.domain_errors import MalformedJson, ValidationFailed
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 PROBLEM = {"description": "Problem details (RFC 9457)",

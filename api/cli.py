@@ -29,8 +29,9 @@ from services.maintenance.gc import collect_garbage
 from services.maintenance.key_rotation import rotate_kek
 from services.registry.prisoner_import import import_prisoners
 from services.workflow.jobs import checks_queue
-from storage.errors import KinPassError
+from storage.domain_errors import KinPassError
 from storage.migrate import upgrade
+from storage.vocabulary import VerificationResult
 
 
 def _runtime() -> Any:
@@ -214,7 +215,7 @@ def checkpoint_verify_offline(jwks_file: Any, revocations_file: Any, issuer: str
         sys.exit(2)
     _emit({"result": outcome.result, "claims": outcome.claims,
            "revocations_issued_at": outcome.revocations_issued_at, "notes": outcome.notes})
-    sys.exit(0 if outcome.result == "valid" else 1)
+    sys.exit(0 if outcome.result == VerificationResult.VALID else 1)
 
 
 @main.command()

@@ -12,7 +12,8 @@ from api.problem_texts import texts
 from services.audit.events import Actor, record_event
 from services.core import unit_of_work
 from storage.db import is_read_only, session as db, set_read_only
-from storage.errors import DatabaseUnavailable, KinPassError
+from storage.domain_errors import DatabaseUnavailable, KinPassError
+from storage.vocabulary import DEFAULT_LANGUAGE, AuditOutcome, Language
 
 log = logging.getLogger("kinpass.errors")
 
@@ -25,8 +26,8 @@ HTTP_CODES = {400: "validation_error", 401: "unauthorized", 403: "forbidden", 40
 
 
 def request_language() -> str:
-    best = request.accept_languages.best_match(["en", "ru", "uk"]) if request else None
-    return best or "en"
+    best = request.accept_languages.best_match(list(Language)) if request else None
+    return best or DEFAULT_LANGUAGE
 
 
 def problem(status: int, code: str, *, errors: Any = None, extra: dict[str, Any] | None = None,
@@ -50,7 +51,7 @@ def _record_refusal(status: int, code: str) -> None:
     caller = g.get("caller")
     record_event("access.denied", Actor(caller.account_id, caller.role) if caller else None,
                  subject_type="endpoint", subject_id=(request.endpoint or request.path)[:64],
-                 outcome="denied", reason=f"{status} {code} {request.method}")
+                 outcome=AuditOutcome.DENIED, reason=f"{status} {code} {request.method}")
 
 
 def settle_refusal(status: int, code: str) -> None:

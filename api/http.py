@@ -12,7 +12,7 @@ from werkzeug.exceptions import RequestHeaderFieldsTooLarge
 
 from services.audit.events import set_request_context
 from storage.db import session as db, set_read_only
-from storage.errors import PayloadTooLarge, UnsupportedMediaType
+from storage.domain_errors import PayloadTooLarge, UnsupportedMediaType
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 JSON_TYPES = ("application/json", "application/merge-patch+json")

@@ -26,7 +26,7 @@ from flask import Response, current_app, request
 from api.errors import fail_closed, refusal_problem, settle_refusal
 from auth.roles import current_account
 from services.core import idempotency, unit_of_work
-from storage.errors import KinPassError, ValidationFailed
+from storage.domain_errors import KinPassError, ValidationFailed
 
 HEADER = "Idempotency-Key"
 KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")

@@ -20,7 +20,7 @@ from prometheus_client import (
 )
 
 from api.blueprint import Blueprint
-from storage.errors import NotFound
+from storage.domain_errors import NotFound
 
 REQUESTS = Counter("kinpass_http_requests_total", "HTTP requests",
                    ["method", "endpoint", "status"])

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import session as db
-from storage.errors import RateLimited, ServiceUnavailable
+from storage.domain_errors import RateLimited, ServiceUnavailable
 from storage.models.requests import RateCounter
 
 

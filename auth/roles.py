@@ -12,12 +12,11 @@ from sqlalchemy import bindparam, select
 
 from auth.tokens import verify_bearer
 from storage.db import session as db, utcnow
-from storage.errors import Forbidden, TokenRevoked, Unauthorized
-from storage.models.accounts import ROLES, STAFF_ROLES, Account, AuthSession
+from storage.domain_errors import Forbidden, TokenRevoked, Unauthorized
+from storage.models.accounts import Account, AuthSession
+from storage.vocabulary import AccountStatus, Role
 
-ANY_ROLE = ROLES
-STAFF = STAFF_ROLES
-CASE_STAFF = ("officer", "supervisor")
+ANY_ROLE = tuple(Role)
 
 # Revocation is immediate, so every request reads its session, and with it the account's
 # public profile (never its password hash or second factor).
@@ -40,7 +39,7 @@ class Caller:
         return self.profile.id
 
     @property
-    def role(self) -> str:
+    def role(self) -> Role:
         return self.profile.role
 
     @cached_property
@@ -65,7 +64,8 @@ def authenticate(refresh: bool = False) -> Caller:
         _LIVE_SESSION, {"session_id": session_id, "account_id": account_id}).first()
     if live is None:
         raise Unauthorized()
-    if live.revoked_at is not None or live.status != "active" or live.expires_at <= utcnow():
+    if (live.revoked_at is not None or live.status != AccountStatus.ACTIVE
+            or live.expires_at <= utcnow()):
         raise TokenRevoked()
     caller = Caller(session_id, claims, live)
     g.caller = caller
@@ -75,7 +75,7 @@ def authenticate(refresh: bool = False) -> Caller:
 def roles_required(*roles: str, refresh: bool = False) -> Callable:
     """Admit a bearer of the given roles; 401 without a live token, 403 for other roles."""
     allowed = frozenset(roles)
-    assert allowed <= set(ROLES), allowed
+    assert allowed <= set(Role), allowed
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)

@@ -11,7 +11,7 @@ import jwt as pyjwt
 from flask import Flask, current_app
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
 
-from storage.errors import TokenExpired, Unauthorized
+from storage.domain_errors import TokenExpired, Unauthorized
 from storage.models.accounts import Account, AuthSession
 
 ACCESS_TTL = timedelta(minutes=15)

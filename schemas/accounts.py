@@ -2,10 +2,8 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import In, Name, Out, PageArgs, UtcDateTime, validate_phone
-
-LANGUAGE = validate.OneOf(["en", "ru", "uk"])
-PASSWORD = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+from schemas.base import EnumValue, In, Name, Out, PageArgs, UtcDateTime, validate_phone
+from storage.vocabulary import STAFF_ROLES, Language
 
 
 class RegisterIn(In):
@@ -13,7 +11,7 @@ class RegisterIn(In):
     phone = fields.String(load_default=None, validate=validate_phone)
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    language = fields.String(load_default=None, validate=LANGUAGE)
+    language = EnumValue(Language, load_default=None)
 
     @validates_schema
     def _contact(self, data: dict, **_: object) -> None:
@@ -61,8 +59,7 @@ class MeOut(Out):
 class StaffIn(In):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     full_name = Name(load_default=None)
-    role = fields.String(required=True, validate=validate.OneOf(
-        ["officer", "supervisor", "auditor", "checkpoint", "admin"]))
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
 
 
 class StaffCreatedOut(Out):

@@ -1,23 +1,23 @@
 """Authorization shapes (API.md, "Handovers and authorizations", "Authorization tokens")."""
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
+from marshmallow import ValidationError, fields, post_dump, validates_schema
 
-from schemas.base import In, Name, Out, PageArgs, Reason, UtcDateTime
+from schemas.base import EnumValue, In, Name, Out, PageArgs, Reason, UtcDateTime
 from schemas.handovers import HandoverOut
+from storage.vocabulary import AuthorizationKind, AuthorizationStatus
 
-KINDS = ("travel", "pickup")
-STATUSES = ("active", "revoked", "redeemed", "expired")
-_FIELDS_BY_KIND = {"travel": {"valid_from", "valid_until", "entry_point"},
-                   "pickup": {"handover_id"}}
-_REQUIRED_BY_KIND = {"travel": ("valid_from", "valid_until"), "pickup": ("handover_id",)}
+TRAVEL, PICKUP = AuthorizationKind.TRAVEL, AuthorizationKind.PICKUP
+_FIELDS_BY_KIND = {TRAVEL: {"valid_from", "valid_until", "entry_point"},
+                   PICKUP: {"handover_id"}}
+_REQUIRED_BY_KIND = {TRAVEL: ("valid_from", "valid_until"), PICKUP: ("handover_id",)}
 
 
 class AuthorizationIn(In):
     """`{"kind": "travel", "valid_from", "valid_until", "entry_point"?}` or
     `{"kind": "pickup", "handover_id"}`."""
 
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = EnumValue(AuthorizationKind, required=True)
     valid_from = UtcDateTime()
     valid_until = UtcDateTime()
     entry_point = Name(allow_none=True)
@@ -53,8 +53,8 @@ class AuthorizationOut(Out):
 
     id = fields.UUID()
     case_id = fields.UUID()
-    kind = fields.String(metadata={"enum": list(KINDS)})
-    status = fields.String(attribute="current_status", metadata={"enum": list(STATUSES)})
+    kind = EnumValue(AuthorizationKind)
+    status = EnumValue(AuthorizationStatus, attribute="current_status")
     valid_from = UtcDateTime()
     valid_until = UtcDateTime()
     token = fields.String()
@@ -64,7 +64,7 @@ class AuthorizationOut(Out):
 
     @post_dump
     def _fields_of_kind(self, data: dict, **_: object) -> dict:
-        data.pop("handover" if data.get("kind") == "travel" else "entry_point", None)
+        data.pop("handover" if data.get("kind") == TRAVEL else "entry_point", None)
         return data
 
 

@@ -1,13 +1,16 @@
-"""Shared schema pieces: strict input, UTC timestamps with Z, bounded strings, paging."""
+"""Shared schema pieces: strict input, UTC timestamps with Z, bounded strings, the
+vocabulary's words, paging."""
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-NAME_MAX, REASON_MAX = 100, 2000
+from storage.limits import NAME_MAX, REASON_MAX
+
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 
@@ -39,6 +42,19 @@ class UtcDateTime(fields.DateTime):
             return result.astimezone(UTC)
         except OverflowError:
             raise ValidationError("Not a valid datetime.") from None
+
+
+class EnumValue(fields.Enum):
+    """A word of one of storage.vocabulary's StrEnums: its value on the wire and in the
+    OpenAPI document (a string enum), the member once loaded. What is dumped may be the
+    member or its plain string."""
+
+    def __init__(self, enum: type[StrEnum], **kwargs: Any) -> None:
+        super().__init__(enum, by_value=fields.String, **kwargs)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        member = None if value is None else self.enum(value)
+        return super()._serialize(member, attr, obj, **kwargs)
 
 
 def Name(**kwargs: Any) -> fields.String:  # noqa: N802  (a field factory)

@@ -8,14 +8,17 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.authorizations import AuthorizationOut
-from schemas.base import In, Name, Out, PageArgs, Reason, UtcDateTime
-from schemas.documents import DOCUMENT_KINDS, DocumentOut
+from schemas.base import EnumValue, In, Name, Out, PageArgs, Reason, UtcDateTime
+from schemas.documents import DocumentOut
 from schemas.prisoners import CandidateOut, PrisonerOut
+from storage.vocabulary import (
+    STAFF_CASE_STATUSES,
+    CheckOutcome,
+    Decision,
+    DocumentKind,
+    Relationship,
+)
 
-RELATIONSHIPS = ("mother", "father", "spouse", "sibling", "child", "grandparent", "other")
-STAFF_STATUSES = ("submitted", "in_review", "info_requested", "approval_pending", "approved",
-                  "completed", "rejected", "withdrawn")
-DECISIONS = ("approve", "reject", "request_info")
 # Letters of the Cyrillic or the Latin script, with spaces, hyphens and apostrophes between.
 _PERSON_NAME = re.compile(
     r"^(?:[A-Za-z\u00C0-\u024F]+|[\u0400-\u04FF]+)"
@@ -66,7 +69,7 @@ class SoldierIn(In):
 
 
 class CaseIn(In):
-    relationship = fields.String(required=True, validate=validate.OneOf(RELATIONSHIPS))
+    relationship = EnumValue(Relationship, required=True)
     applicant = fields.Nested(ApplicantIn, required=True)
     soldier = fields.Nested(SoldierIn, required=True)
 
@@ -92,7 +95,7 @@ class SoldierPatch(In):
 
 
 class CasePatchIn(In):
-    relationship = fields.String(validate=validate.OneOf(RELATIONSHIPS))
+    relationship = EnumValue(Relationship)
     applicant = fields.Nested(ApplicantPatch)
     soldier = fields.Nested(SoldierPatch)
 
@@ -154,12 +157,12 @@ class ApplicantAccountOut(Out):
 
 class CheckOut(Out):
     name = fields.String()
-    result = fields.String(metadata={"enum": ["clear", "consider", "fail"]})
+    result = EnumValue(CheckOutcome)
     detail = fields.String()
 
 
 class DecisionOut(Out):
-    decision = fields.String(metadata={"enum": list(DECISIONS)})
+    decision = EnumValue(Decision)
     by = fields.UUID()
     role = fields.String()
     reason = fields.String()
@@ -184,7 +187,7 @@ class DocumentsMissingOut(Out):
 
 
 class StaffCaseListArgs(PageArgs):
-    status = fields.String(load_default=None, validate=validate.OneOf(STAFF_STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(STAFF_CASE_STATUSES))
 
 
 class LinkIn(In):
@@ -192,16 +195,16 @@ class LinkIn(In):
 
 
 class DecisionIn(In):
-    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    decision = EnumValue(Decision, required=True)
     reason = Reason(required=True)
     requested_documents = fields.List(
-        fields.String(validate=validate.OneOf(DOCUMENT_KINDS)),
-        validate=validate.Length(min=1, max=len(DOCUMENT_KINDS)), load_default=None)
+        EnumValue(DocumentKind),
+        validate=validate.Length(min=1, max=len(DocumentKind)), load_default=None)
 
     @validates_schema
     def _reason_not_blank(self, data: dict, **_: object) -> None:
         if "reason" in data and not data["reason"].strip():
             raise ValidationError("Give a reason.", "reason")
-        if data.get("requested_documents") and data.get("decision") != "request_info":
+        if data.get("requested_documents") and data.get("decision") != Decision.REQUEST_INFO:
             raise ValidationError("Only a request for information names documents.",
                                   "requested_documents")

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from schemas.base import In, Out, UtcDateTime
-
-RESULTS = ("valid", "expired", "not_yet_valid", "revoked", "redeemed", "invalid")
+from schemas.base import EnumValue, In, Out, UtcDateTime
+from storage.vocabulary import VerificationResult
 
 
 class TokenIn(In):
@@ -46,11 +45,11 @@ class VerifiedOut(Out):
 
 
 class VerifyOut(Out):
-    result = fields.String(metadata={"enum": list(RESULTS)})
+    result = EnumValue(VerificationResult)
     authorization = fields.Nested(VerifiedOut, allow_none=True)
 
 
 class RedeemOut(Out):
-    result = fields.String(metadata={"enum": ["redeemed"]})
+    result = fields.String(metadata={"enum": [VerificationResult.REDEEMED.value]})
     authorization_id = fields.UUID()
     redeemed_at = UtcDateTime()

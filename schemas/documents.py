@@ -7,11 +7,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from schemas.base import In, Name, Out, UtcDateTime
-
-DOCUMENT_KINDS = ("passport", "internal_passport", "id_card", "birth_certificate",
-                  "marriage_certificate", "photo", "other")
-DOCUMENT_STATUSES = ("pending_upload", "stored", "rejected", "shredded")
+from schemas.base import EnumValue, In, Name, Out, UtcDateTime
+from storage.vocabulary import IDENTITY_KINDS, ContentType, DocumentKind, Encryption
 
 
 class DocumentOut(Out):
@@ -29,9 +26,6 @@ class DocumentOut(Out):
 
 # --- adding a document (POST /v1/cases/{id}/documents) ----------------------------------
 
-CONTENT_TYPES = ("image/jpeg", "image/png", "application/pdf")
-ENCRYPTIONS = ("server", "client")
-IDENTITY_KINDS = ("passport", "internal_passport", "id_card")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 # Two or three lines of the MRZ alphabet (TD1 3 x 30, TD2 2 x 36, TD3 2 x 44).
 _MRZ = re.compile(r"^[A-Za-z0-9< ]{20,50}(?:\r?\n[A-Za-z0-9< ]{20,50}){1,2}\s*$")
@@ -67,20 +61,20 @@ class MarriageCertificateFieldsIn(In):
     marriage_date = fields.Date()
 
 
-FIELDS_BY_KIND: dict[str, type[In]] = {
+FIELDS_BY_KIND: dict[DocumentKind, type[In]] = {
     **dict.fromkeys(IDENTITY_KINDS, IdentityFieldsIn),
-    "birth_certificate": BirthCertificateFieldsIn,
-    "marriage_certificate": MarriageCertificateFieldsIn,
+    DocumentKind.BIRTH_CERTIFICATE: BirthCertificateFieldsIn,
+    DocumentKind.MARRIAGE_CERTIFICATE: MarriageCertificateFieldsIn,
 }
 
 
 class DocumentIn(In):
-    kind = fields.String(required=True, validate=validate.OneOf(DOCUMENT_KINDS))
-    content_type = fields.String(required=True, validate=validate.OneOf(CONTENT_TYPES))
+    kind = EnumValue(DocumentKind, required=True)
+    content_type = EnumValue(ContentType, required=True)
     size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     sha256 = fields.String(required=True, validate=validate.Regexp(
         _SHA256, error="Give the SHA-256 of the file as 64 hex digits."))
-    encryption = fields.String(load_default="server", validate=validate.OneOf(ENCRYPTIONS))
+    encryption = EnumValue(Encryption, load_default=Encryption.SERVER)
     mrz = fields.String(load_default=None, validate=validate.Regexp(
         _MRZ, error="Give the 2 or 3 lines of the machine readable zone."))
     # Named apart from Schema.fields; the wire name is "fields".

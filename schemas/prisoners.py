@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.base import NAME_MAX, REASON_MAX, In, Name, Out, PageArgs, UtcDateTime
-from storage.models.prisoners import PRISONER_STATUSES, REGISTRY_NUMBER_MAX
-
-STATUS = validate.OneOf(PRISONER_STATUSES)
+from schemas.base import NAME_MAX, REASON_MAX, EnumValue, In, Name, Out, PageArgs, UtcDateTime
+from storage.limits import REGISTRY_NUMBER_MAX
+from storage.vocabulary import PrisonerStatus
 
 
 def Text(**kwargs):  # noqa: N802  (a field factory)
@@ -26,7 +25,7 @@ class PrisonerIn(In):
     unit = Text(load_default=None, allow_none=True)
     rank = Text(load_default=None, allow_none=True)
     service_number = Text(load_default=None, allow_none=True)
-    status = fields.String(load_default=None, allow_none=True, validate=STATUS)
+    status = EnumValue(PrisonerStatus, load_default=None, allow_none=True)
     captured_on = fields.Date(load_default=None, allow_none=True)
     mother_name = Text(load_default=None, allow_none=True)
     father_name = Text(load_default=None, allow_none=True)
@@ -42,7 +41,7 @@ class PrisonerPatchIn(In):
     unit = Text(allow_none=True)
     rank = Text(allow_none=True)
     service_number = Text(allow_none=True)
-    status = fields.String(validate=STATUS)
+    status = EnumValue(PrisonerStatus)
     captured_on = fields.Date(allow_none=True)
     mother_name = Text(allow_none=True)
     father_name = Text(allow_none=True)
@@ -95,7 +94,7 @@ class AccessReasonHeaders(Schema):
 class PrisonerListArgs(PageArgs):
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=2 * NAME_MAX))
     birth_date = fields.Date(load_default=None)
-    status = fields.String(load_default=None, validate=STATUS)
+    status = EnumValue(PrisonerStatus, load_default=None)
 
 
 class MatchIn(In):

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy import CheckConstraint, DateTime, String, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator, Uuid
@@ -58,6 +60,36 @@ class UtcDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class EnumText(TypeDecorator):
+    """A StrEnum member kept as its value in a VARCHAR, read back as the member; the column's
+    CHECK constraint (:func:`one_of`) keeps the database to the same values."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    @property
+    def python_type(self) -> type:
+        return self.enum
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> StrEnum | None:
+        return None if value is None else self.enum(value)
+
+
+def one_of(table: str, column: str, values: Iterable[str]) -> CheckConstraint:
+    """CHECK (column IN (...)), named ``ck_<table>_<column>`` as the migrations name it."""
+    words = list(values)
+    assert all(word.replace("_", "").replace("/", "").isalnum() for word in words), words
+    listed = ", ".join(f"'{word}'" for word in words)
+    return CheckConstraint(f"{column} IN ({listed})", name=f"ck_{table}_{column}")
 
 
 class Base(DeclarativeBase):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from storage.errors import InvalidCiphertext
+from storage.domain_errors import InvalidCiphertext
 
 MAGIC = b"KPS1"
 VERSION = 1

@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.errors import InvalidCiphertext
+from storage.domain_errors import InvalidCiphertext
 from storage.hpke_suites import (
     SUITES,
     HpkeSuite,

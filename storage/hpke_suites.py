@@ -24,8 +24,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 
+from storage.domain_errors import InvalidCiphertext
 from storage.envelope import DEK_SIZE, doc_id_bytes
-from storage.errors import InvalidCiphertext
 
 INFO_LABEL = b"kinpass/kps1/sealed-dek"
 SEALED_DEK_SIZE = DEK_SIZE + 16

@@ -38,7 +38,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from storage.errors import InvalidCiphertext, StorageUnavailable
+from storage.domain_errors import InvalidCiphertext, StorageUnavailable
 
 KEK_SIZE = 32
 FORMAT_VERSION = 0x01

@@ -23,7 +23,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from storage.errors import StorageUnavailable
+from storage.domain_errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

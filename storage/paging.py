@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, literal, tuple_
 
 from storage.db import session as db
-from storage.errors import ValidationFailed
+from storage.domain_errors import ValidationFailed
 
 
 def _encode(values: Sequence[Any]) -> str:

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from storage.domain_errors import InvalidCiphertext
 from storage.envelope import (
     DEFAULT_SEGMENT_SIZE,
     KIND_SEALED,
@@ -34,7 +35,6 @@ from storage.envelope import (
     new_dek,
     passthrough_verify,
 )
-from storage.errors import InvalidCiphertext
 from storage.hpke_keys import HpkeKeyring
 from storage.hpke_suites import (
     SEALED_DEK_SIZE,

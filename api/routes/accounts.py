@@ -6,6 +6,7 @@ from api.blueprint import Blueprint, reads_only
 from auth.roles import ANY_ROLE, current_caller, roles_required
 from schemas.accounts import LoginIn, MeOut, RegisterIn, ResendIn, StatusOut, TokenPairOut, VerifyIn
 from services.accounts import operations as accounts
+from storage.vocabulary import AccountStatus
 
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts and sessions")
 
@@ -23,7 +24,7 @@ def register(body):
 @blp.response(200, StatusOut)
 def verify(body):
     accounts.verify_account(**body)
-    return {"status": "active"}
+    return {"status": AccountStatus.ACTIVE}
 
 
 @blp.route("/auth/resend", methods=["POST"])

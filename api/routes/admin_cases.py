@@ -6,13 +6,14 @@ from uuid import UUID
 from api.blueprint import Blueprint
 from api.case_guards import staff_case_in_state
 from api.idempotency import idempotent
-from auth.roles import CASE_STAFF, current_account, roles_required
+from auth.roles import current_account, roles_required
 from schemas.cases import DecisionIn, LinkIn, StaffCaseListArgs, StaffCaseOut, StaffCasePageOut
 from services.cases.policy import case_for_staff
 from services.workflow import review as case_review
 from services.workflow.views import staff_view
 from storage.models.cases import Case
 from storage.paging import paginate
+from storage.vocabulary import CASE_STAFF
 
 blp = Blueprint("admin_cases", __name__, url_prefix="/v1/admin/cases",
                 description="Officers and supervisors: cases")

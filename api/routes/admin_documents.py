@@ -6,13 +6,14 @@ from uuid import UUID
 from flask import Response, request
 
 from api.blueprint import Blueprint
-from auth.roles import CASE_STAFF, current_account, roles_required
+from auth.roles import current_account, roles_required
 from services.documents import operations as documents
+from storage.vocabulary import CASE_STAFF, ContentType
 
 blp = Blueprint("admin_documents", __name__, url_prefix="/v1/admin/documents",
                 description="Officers: document content")
 
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+EXTENSIONS = {ContentType.JPEG: "jpg", ContentType.PNG: "png", ContentType.PDF: "pdf"}
 REASON_HEADER = {"name": "X-Access-Reason", "in": "header", "required": True,
                  "schema": {"type": "string", "minLength": 10, "maxLength": 2000},
                  "description": "Why the content is read (at least 10 characters); audited."}

@@ -20,6 +20,7 @@ from schemas.base import PageArgs
 from services.audit import events as audit, reading as audit_reading
 from storage.models.audit import AuditCheckpoint, AuditEvent
 from storage.paging import paginate
+from storage.vocabulary import Role
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="The audit log")
 
@@ -30,7 +31,7 @@ def _filter(args: dict) -> audit_reading.EventFilter:
 
 
 @blp.route("/events", methods=["GET"])
-@roles_required("auditor")
+@roles_required(Role.AUDITOR)
 @blp.arguments(AuditEventArgs, location="query")
 @blp.response(200, AuditEventPageOut)
 def list_events(args):
@@ -40,7 +41,7 @@ def list_events(args):
 
 
 @blp.route("/verify", methods=["GET"])
-@roles_required("auditor")
+@roles_required(Role.AUDITOR)
 @blp.response(200, AuditVerifyOut)
 def verify():
     report = audit_reading.verify_log(current_account())
@@ -50,7 +51,7 @@ def verify():
 
 
 @blp.route("/export", methods=["GET"])
-@roles_required("auditor")
+@roles_required(Role.AUDITOR)
 @blp.arguments(AuditWindowArgs, location="query")
 @blp.response(200, AuditEventOut, content_type="application/x-ndjson",
               description="One event a line, oldest first")
@@ -61,7 +62,7 @@ def export(args):
 
 
 @blp.route("/checkpoints", methods=["GET"])
-@roles_required("auditor")
+@roles_required(Role.AUDITOR)
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, AuditCheckpointPageOut)
 def list_checkpoints(args):

@@ -8,7 +8,7 @@ from flask import Response
 from api.blueprint import Blueprint, reads_only
 from api.case_guards import staff_case_in_state
 from api.idempotency import idempotent
-from auth.roles import CASE_STAFF, current_account, roles_required
+from auth.roles import current_account, roles_required
 from schemas.authorizations import (
     AuthorizationIn,
     AuthorizationListArgs,
@@ -24,11 +24,12 @@ from services.authorizations import (
 )
 from storage.models.authorizations import Authorization
 from storage.paging import paginate
+from storage.vocabulary import CASE_STAFF, Role
 
 blp = Blueprint("authorizations", __name__, url_prefix="/v1",
                 description="Travel and pickup authorizations")
 
-QR_VIEWERS = ("relative", *CASE_STAFF)
+QR_VIEWERS = (Role.RELATIVE, *CASE_STAFF)
 
 
 def _image(content_type: str) -> dict:
@@ -66,7 +67,7 @@ def revoke_authorization(body, authorization_id: UUID):
 
 @blp.route("/cases/<uuid:case_id>/authorizations", methods=["GET"])
 @reads_only
-@roles_required("relative")
+@roles_required(Role.RELATIVE)
 @blp.arguments(AuthorizationListArgs, location="query")
 @blp.response(200, AuthorizationPageOut)
 def list_case_authorizations(args, case_id: UUID):

@@ -13,12 +13,13 @@ from services.workflow import lifecycle as case_lifecycle
 from services.workflow.views import read_relative_case, relative_view, relative_views
 from storage.models.cases import Case
 from storage.paging import paginate
+from storage.vocabulary import Role
 
 blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="Relatives: cases")
 
 
 @blp.route("", methods=["POST"])
-@roles_required("relative")
+@roles_required(Role.RELATIVE)
 @idempotent
 @blp.arguments(CaseIn)
 @blp.response(201, CaseOut)
@@ -28,7 +29,7 @@ def create_case(body):
 
 @blp.route("", methods=["GET"])
 @reads_only
-@roles_required("relative")
+@roles_required(Role.RELATIVE)
 @blp.arguments(CaseListArgs, location="query")
 @blp.response(200, CasePageOut)
 def list_cases(args):
@@ -39,14 +40,14 @@ def list_cases(args):
 
 @blp.route("/<uuid:case_id>", methods=["GET"])
 @reads_only
-@roles_required("relative")
+@roles_required(Role.RELATIVE)
 @blp.response(200, CaseOut)
 def get_case(case_id: UUID):
     return read_relative_case(case_id, current_caller().account_id)
 
 
 @blp.route("/<uuid:case_id>", methods=["PATCH"])
-@roles_required("relative")
+@roles_required(Role.RELATIVE)
 @relative_case_in_state("edit")
 @blp.arguments(CasePatchIn)
 @blp.response(200, CaseOut)
@@ -56,7 +57,7 @@ def patch_case(body, case_id: UUID):
 
 
 @blp.route("/<uuid:case_id>/submit", methods=["POST"])
-@roles_required("relative")
+@roles_required(Role.RELATIVE)
 @relative_case_in_state("submit")
 @blp.response(202, CaseOut)
 def submit_case(case_id: UUID):
@@ -64,7 +65,7 @@ def submit_case(case_id: UUID):
 
 
 @blp.route("/<uuid:case_id>/withdraw", methods=["POST"])
-@roles_required("relative")
+@roles_required(Role.RELATIVE)
 @relative_case_in_state("withdraw")
 @blp.response(200, CaseOut)
 def withdraw_case(case_id: UUID):

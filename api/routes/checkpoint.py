@@ -6,13 +6,14 @@ from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
 from schemas.checkpoint import RedeemOut, TokenIn, VerifyOut
 from services.authorizations import checkpoint as checkpoint_tokens
+from storage.vocabulary import Role
 
 blp = Blueprint("checkpoint", __name__, url_prefix="/v1/checkpoint",
                 description="Checkpoints")
 
 
 @blp.route("/verify", methods=["POST"])
-@roles_required("checkpoint")
+@roles_required(Role.CHECKPOINT)
 @blp.arguments(TokenIn)
 @blp.response(200, VerifyOut)
 def verify(body):
@@ -21,7 +22,7 @@ def verify(body):
 
 
 @blp.route("/redeem", methods=["POST"])
-@roles_required("checkpoint")
+@roles_required(Role.CHECKPOINT)
 @idempotent
 @blp.arguments(TokenIn)
 @blp.response(200, RedeemOut)

@@ -12,16 +12,17 @@ from api.case_guards import relative_case_in_state
 from api.http import body_content_types
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
-from schemas.documents import CONTENT_TYPES, DocumentCreatedOut, DocumentIn, DocumentOut
+from schemas.documents import DocumentCreatedOut, DocumentIn, DocumentOut
 from services.documents import operations as documents
-from storage.errors import SizeMismatch
+from storage.domain_errors import SizeMismatch
 from storage.sealed import MEDIA_TYPE as SEALED
+from storage.vocabulary import ContentType, Role
 
 blp = Blueprint("documents", __name__, url_prefix="/v1", description="Relatives: documents")
 
 READ_CHUNK = 64 * 1024
 UPLOAD_BODY = {"required": True, "content": {
-    **{t: {"schema": {"type": "string", "format": "binary"}} for t in CONTENT_TYPES},
+    **{t: {"schema": {"type": "string", "format": "binary"}} for t in ContentType},
     SEALED: {"schema": {"type": "string", "format": "binary"}}}}
 
 
@@ -44,7 +45,7 @@ def _with_upload(document):
 
 
 @blp.route("/cases/<uuid:case_id>/documents", methods=["POST"])
-@roles_required("relative")
+@roles_required(Role.RELATIVE)
 @idempotent
 @relative_case_in_state("edit")
 @blp.arguments(DocumentIn)
@@ -55,8 +56,8 @@ def add_document(body, case_id: UUID):
 
 
 @blp.route("/documents/<uuid:document_id>/content", methods=["PUT"])
-@roles_required("relative")
-@body_content_types(*CONTENT_TYPES, SEALED)
+@roles_required(Role.RELATIVE)
+@body_content_types(*ContentType, SEALED)
 @blp.doc(requestBody=UPLOAD_BODY)
 @blp.response(200, DocumentOut)
 def put_content(document_id: UUID):
@@ -68,14 +69,14 @@ def put_content(document_id: UUID):
 
 @blp.route("/documents/<uuid:document_id>", methods=["GET"])
 @reads_only
-@roles_required("relative")
+@roles_required(Role.RELATIVE)
 @blp.response(200, DocumentOut)
 def get_document(document_id: UUID):
     return documents.document_for_relative(document_id, current_account())
 
 
 @blp.route("/documents/<uuid:document_id>", methods=["DELETE"])
-@roles_required("relative")
+@roles_required(Role.RELATIVE)
 @blp.response(204)
 def delete_document(document_id: UUID):
     documents.delete_document(document_id, current_account())

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from api.blueprint import Blueprint
 from api.idempotency import idempotent
-from auth.roles import CASE_STAFF, current_account, roles_required
+from auth.roles import current_account, roles_required
 from schemas.handovers import HandoverIn, HandoverListArgs, HandoverOut, HandoverPageOut
 from services.authorizations import handovers
 from storage.models.authorizations import Handover
 from storage.paging import paginate
+from storage.vocabulary import CASE_STAFF
 
 blp = Blueprint("handovers", __name__, url_prefix="/v1/admin/handovers",
                 description="Handover appointments")

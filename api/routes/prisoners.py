@@ -7,7 +7,7 @@ from flask import request
 from api.blueprint import Blueprint
 from api.http import body_content_types
 from api.idempotency import idempotent
-from auth.roles import CASE_STAFF, current_account, roles_required
+from auth.roles import current_account, roles_required
 from schemas.prisoners import (
     AccessReasonHeaders,
     ImportArgs,
@@ -21,7 +21,8 @@ from schemas.prisoners import (
     PrisonerPatchIn,
 )
 from services.registry import prisoner_import, prisoners
-from storage.errors import PayloadTooLarge, UnsupportedMediaType
+from storage.domain_errors import PayloadTooLarge, UnsupportedMediaType
+from storage.vocabulary import CASE_STAFF
 
 blp = Blueprint("prisoners", __name__, url_prefix="/v1/admin/prisoners",
                 description="Prisoner registry")

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from api.blueprint import Blueprint, reads_only
 from schemas.base import Out
 from storage.db import session as db
-from storage.errors import DatabaseUnavailable, KinPassError, StorageUnavailable
+from storage.domain_errors import DatabaseUnavailable, KinPassError, StorageUnavailable
 
 blp = Blueprint("public", __name__, description="Health and readiness")
 

@@ -9,12 +9,13 @@ from schemas.accounts import StaffCreatedOut, StaffIn, StaffListArgs, StaffOut, 
 from services.accounts import operations as accounts
 from storage.models.accounts import Account
 from storage.paging import paginate
+from storage.vocabulary import Role
 
 blp = Blueprint("staff", __name__, url_prefix="/v1/admin/staff", description="Staff accounts")
 
 
 @blp.route("", methods=["POST"])
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 @idempotent
 @blp.arguments(StaffIn)
 @blp.response(201, StaffCreatedOut)
@@ -23,7 +24,7 @@ def create_staff(body):
 
 
 @blp.route("", methods=["GET"])
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 @blp.arguments(StaffListArgs, location="query")
 @blp.response(200, StaffPageOut)
 def list_staff(args):
@@ -33,7 +34,7 @@ def list_staff(args):
 
 
 @blp.route("/<uuid:account_id>/disable", methods=["POST"])
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 @blp.response(200, StaffOut)
 def disable_staff(account_id: UUID):
     return accounts.disable_staff(account_id=account_id, actor=current_account())

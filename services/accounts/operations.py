@@ -18,7 +18,7 @@ from services.audit.events import record_event
 from services.core import runtime, unit_of_work
 from services.messages.outbox import notify
 from storage.db import session as db, utcnow
-from storage.errors import (
+from storage.domain_errors import (
     AccountDisabled,
     AccountNotVerified,
     Conflict,
@@ -32,7 +32,14 @@ from storage.errors import (
     ValidationFailed,
 )
 from storage.keys import wrapped_kid
-from storage.models.accounts import RELATIVE, STAFF_ROLES, Account, AuthSession, VerificationCode
+from storage.models.accounts import Account, AuthSession, VerificationCode
+from storage.vocabulary import (
+    DEFAULT_LANGUAGE,
+    STAFF_ROLES,
+    AccountStatus,
+    AuditOutcome,
+    Role,
+)
 
 CODE_TTL = timedelta(minutes=15)
 CODE_TRIES = 5
@@ -106,11 +113,12 @@ def register_account(*, email: str | None, phone: str | None, password: str, ful
     clauses = [c for c in (Account.email == email if email else None,
                            Account.phone == phone if phone else None) if c is not None]
     existing = db().execute(select(Account).where(or_(*clauses))).scalars().all()
-    if len(existing) > 1 or (existing and existing[0].status != "pending_verification"):
+    if len(existing) > 1 or (existing and existing[0].status != AccountStatus.PENDING_VERIFICATION):
         for account in existing:
             notify(email or phone, "already_registered", account.language)
             record_event("account.register", None, subject_type="account",
-                         subject_id=account.id, outcome="failure", reason="already registered")
+                         subject_id=account.id, outcome=AuditOutcome.FAILURE,
+                         reason="already registered")
         return
     if existing:
         account = existing[0]
@@ -118,8 +126,9 @@ def register_account(*, email: str | None, phone: str | None, password: str, ful
         account.full_name, account.language = full_name, language or account.language
         account.email, account.phone = email or account.email, phone or account.phone
     else:
-        account = Account(email=email, phone=phone, full_name=full_name, role=RELATIVE,
-                          language=language or "en", status="pending_verification",
+        account = Account(email=email, phone=phone, full_name=full_name, role=Role.RELATIVE,
+                          language=language or DEFAULT_LANGUAGE,
+                          status=AccountStatus.PENDING_VERIFICATION,
                           password_hash=passwords.hash_password(password))
         db().add(account)
         db().flush()
@@ -130,7 +139,7 @@ def register_account(*, email: str | None, phone: str | None, password: str, ful
 def resend_code(*, login: str, ip: str | None) -> None:
     _limit_sends(normalize_login(login), ip)
     account = _find_by_login(login)
-    if account is not None and account.status == "pending_verification":
+    if account is not None and account.status == AccountStatus.PENDING_VERIFICATION:
         _send_code(account)
         record_event("account.resend_code", account, subject_type="account",
                      subject_id=account.id)
@@ -140,7 +149,7 @@ def verify_account(*, login: str, code: str) -> None:
     account = _find_by_login(login)
     now = utcnow()
     live = None
-    if account is not None and account.status == "pending_verification":
+    if account is not None and account.status == AccountStatus.PENDING_VERIFICATION:
         live = db().execute(
             select(VerificationCode).where(VerificationCode.account_id == account.id,
                                            VerificationCode.used_at.is_(None),
@@ -153,11 +162,11 @@ def verify_account(*, login: str, code: str) -> None:
     if not hmac.compare_digest(live.code_hash, _code_hash(account.id, code)):
         live.attempts += 1
         record_event("account.verify", account, subject_type="account", subject_id=account.id,
-                     outcome="failure", reason="wrong code")
+                     outcome=AuditOutcome.FAILURE, reason="wrong code")
         unit_of_work.keep_on_refusal()
         raise InvalidCode()
     live.used_at = now
-    account.status = "active"
+    account.status = AccountStatus.ACTIVE
     record_event("account.verify", account, subject_type="account", subject_id=account.id)
 
 
@@ -176,7 +185,8 @@ def _login_failed(attempt: LoginAttempt, account: Account | None, error: type,
     if attempt.ip:
         limiter.hit(_keyed("login-ip", attempt.ip), QUARTER)
     record_event("auth.login", account, subject_type="account",
-                 subject_id=account.id if account else None, outcome="failure", reason=reason)
+                 subject_id=account.id if account else None, outcome=AuditOutcome.FAILURE,
+                 reason=reason)
     unit_of_work.keep_on_refusal()
     return error()
 
@@ -192,9 +202,9 @@ def login(attempt: LoginAttempt) -> dict[str, Any]:
                                      attempt.password):
         raise _login_failed(attempt, account, InvalidCredentials, "bad credentials")
     assert account is not None
-    if account.status == "pending_verification":
+    if account.status == AccountStatus.PENDING_VERIFICATION:
         raise _login_failed(attempt, account, AccountNotVerified, "not verified")
-    if account.status == "disabled":
+    if account.status == AccountStatus.DISABLED:
         raise _login_failed(attempt, account, AccountDisabled, "disabled")
     if account.is_staff:
         _check_otp(attempt, account)
@@ -228,7 +238,7 @@ def refresh_session(*, account: Account, session_id: uuid.UUID, jti: str) -> dic
     if auth_session.refresh_jti != jti:
         auth_session.revoked_at = utcnow()
         record_event("auth.refresh", account, subject_type="account", subject_id=account.id,
-                     outcome="denied", reason="refresh token reused; session revoked")
+                     outcome=AuditOutcome.DENIED, reason="refresh token reused; session revoked")
         unit_of_work.keep_on_refusal()
         raise TokenRevoked()
     auth_session.refresh_jti = new_jti()
@@ -255,7 +265,7 @@ def create_staff(*, email: str, full_name: str | None, role: str, actor: Any,
         raise Conflict()
     secret = totp.new_secret()
     account = Account(id=uuid.uuid4(), email=email, full_name=full_name or email, role=role,
-                      language="en", status="active",
+                      language=DEFAULT_LANGUAGE, status=AccountStatus.ACTIVE,
                       password_hash=passwords.hash_password(password))
     account.totp_secret_wrapped = runtime.get().keys.wrap(secret.encode(),
                                                           _totp_context(account.id))
@@ -268,14 +278,14 @@ def create_staff(*, email: str, full_name: str | None, role: str, actor: Any,
 
 
 def list_staff_query() -> Any:
-    return select(Account).where(Account.role != RELATIVE)
+    return select(Account).where(Account.role != Role.RELATIVE)
 
 
 def disable_staff(*, account_id: uuid.UUID, actor: Any) -> Account:
     account = db().get(Account, account_id)
     if account is None or not account.is_staff:
         raise NotFound()
-    account.status = "disabled"
+    account.status = AccountStatus.DISABLED
     db().execute(update(AuthSession).where(AuthSession.account_id == account.id,
                                            AuthSession.revoked_at.is_(None))
                  .values(revoked_at=utcnow()))

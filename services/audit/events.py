@@ -31,13 +31,13 @@ from services.audit.checkpoints import jwks, sign_head
 from services.core import runtime, unit_of_work
 from services.core.unit_of_work import AuditEntry
 from storage.db import session as db, utcnow
-from storage.errors import KinPassError, ServiceUnavailable
+from storage.domain_errors import KinPassError, ServiceUnavailable
+from storage.limits import REASON_MAX
 from storage.models.audit import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
+from storage.vocabulary import AuditOutcome, ServiceActor
 
 log = logging.getLogger("kinpass.audit")
 
-OUTCOMES = ("success", "denied", "failure")
-REASON_MAX = 2000
 REDACTED = "[redacted]"
 
 
@@ -47,8 +47,8 @@ class Actor:
     role: str
 
 
-SYSTEM = Actor(None, "system")
-ANONYMOUS = Actor(None, "anonymous")
+SYSTEM = Actor(None, ServiceActor.SYSTEM)
+ANONYMOUS = Actor(None, ServiceActor.ANONYMOUS)
 
 
 @dataclass(frozen=True)
@@ -129,16 +129,15 @@ def _reason_text(reason: str | None, number_hash: str | None) -> str | None:
 
 
 def record_event(action: str, actor: Any = None, *, subject_type: str | None = None,
-                 subject_id: Any = None, outcome: str = "success",
+                 subject_id: Any = None, outcome: AuditOutcome = AuditOutcome.SUCCESS,
                  reason: str | None = None, number_hash: str | None = None) -> None:
     """Queue an event; it is chained and written with the unit of work's commit."""
-    assert outcome in OUTCOMES
     who = actor_of(actor)
     ctx = _request.get() or RequestContext()
     unit_of_work.queue_event(AuditEntry(
-        at=utcnow(), actor_id=who.id, actor_role=who.role, action=action,
+        at=utcnow(), actor_id=who.id, actor_role=str(who.role), action=action,
         subject_type=subject_type, subject_id=str(subject_id) if subject_id else None,
-        outcome=outcome, reason=_reason_text(reason, number_hash),
+        outcome=AuditOutcome(outcome).value, reason=_reason_text(reason, number_hash),
         request_id=ctx.request_id, ip=ctx.ip))
 
 

@@ -18,7 +18,7 @@ from services.authorizations.operations import epoch, rfc3339
 from services.cases.operations import complete_case
 from services.core import runtime, unit_of_work
 from storage.db import session as db, utcnow
-from storage.errors import (
+from storage.domain_errors import (
     AlreadyRedeemed,
     Expired,
     InvalidToken,
@@ -30,11 +30,18 @@ from storage.models.accounts import Account
 from storage.models.authorizations import Authorization
 from storage.models.cases import Case
 from storage.models.prisoners import Prisoner
+from storage.vocabulary import (
+    AuditOutcome,
+    AuthorizationKind,
+    AuthorizationStatus,
+    PrisonerStatus,
+    VerificationResult,
+)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    result: str
+    result: VerificationResult
     authorization: Authorization | None = None
     claims: dict[str, Any] | None = None
 
@@ -57,37 +64,38 @@ def check_token(token: Any, now: datetime | None = None) -> Verdict:
     try:
         _, claims = jws.verify(token, signing_keys.verification_keys(), typ=TOKEN_TYPE)
     except jws.JwsError:
-        return Verdict("invalid")
+        return Verdict(VerificationResult.INVALID)
     if not well_formed_claims(claims, runtime.get().settings.issuer):
-        return Verdict("invalid")
+        return Verdict(VerificationResult.INVALID)
     auth = db().execute(select(Authorization).where(Authorization.id == uuid.UUID(claims["jti"]))
                         .execution_options(populate_existing=True)).scalar_one_or_none()
     if auth is None or not hmac.compare_digest(auth.token.encode(), token.encode()):
-        return Verdict("invalid")
+        return Verdict(VerificationResult.INVALID)
     return Verdict(_result(auth, now or utcnow()), auth, claims)
 
 
-def _result(auth: Authorization, now: datetime) -> str:
-    if auth.status in ("redeemed", "revoked"):
-        return auth.status
+def _result(auth: Authorization, now: datetime) -> VerificationResult:
+    if auth.status in (AuthorizationStatus.REDEEMED, AuthorizationStatus.REVOKED):
+        return VerificationResult(auth.status)
     if now >= auth.valid_until:
-        return "expired"
+        return VerificationResult.EXPIRED
     if now < auth.valid_from:
-        return "not_yet_valid"
-    return "valid"
+        return VerificationResult.NOT_YET_VALID
+    return VerificationResult.VALID
 
 
 def verify_authorization(token: Any, actor: Account) -> Verdict:
     verdict = check_token(token)
     record_event("checkpoint.verify", actor, subject_type="authorization",
                  subject_id=verdict.authorization.id if verdict.authorization else None,
-                 outcome="success" if verdict.result == "valid" else "failure",
+                 outcome=(AuditOutcome.SUCCESS if verdict.result == VerificationResult.VALID
+                          else AuditOutcome.FAILURE),
                  reason=verdict.result)
     return verdict
 
 
-_REFUSALS = {"redeemed": AlreadyRedeemed, "revoked": Revoked, "expired": Expired,
-             "not_yet_valid": NotYetValid}
+_REFUSALS = {VerificationResult.REDEEMED: AlreadyRedeemed, VerificationResult.REVOKED: Revoked,
+             VerificationResult.EXPIRED: Expired, VerificationResult.NOT_YET_VALID: NotYetValid}
 
 
 def redeem_authorization(token: Any, actor: Account) -> dict[str, Any]:
@@ -95,17 +103,17 @@ def redeem_authorization(token: Any, actor: Account) -> dict[str, Any]:
     verdict = check_token(token)
     auth = verdict.authorization
     if auth is None:
-        _refuse(None, "invalid", actor)
+        _refuse(None, VerificationResult.INVALID, actor)
         raise InvalidToken()
-    if auth.kind != "pickup":
+    if auth.kind != AuthorizationKind.PICKUP:
         _refuse(auth.id, "not redeemable", actor)
         raise NotRedeemable()
     now = utcnow()
     won = db().execute(
         update(Authorization)
-        .where(Authorization.id == auth.id, Authorization.status == "active",
+        .where(Authorization.id == auth.id, Authorization.status == AuthorizationStatus.ACTIVE,
                Authorization.valid_from <= now, Authorization.valid_until > now)
-        .values(status="redeemed", redeemed_at=now, redeemed_by=actor.id)
+        .values(status=AuthorizationStatus.REDEEMED, redeemed_at=now, redeemed_by=actor.id)
         .execution_options(synchronize_session=False)).rowcount == 1
     if not won:
         result = _result(db().execute(
@@ -115,12 +123,12 @@ def redeem_authorization(token: Any, actor: Account) -> dict[str, Any]:
         raise _REFUSALS.get(result, AlreadyRedeemed)()
     _complete(db().get(Case, auth.case_id), actor)
     record_event("checkpoint.redeem", actor, subject_type="authorization", subject_id=auth.id)
-    return {"result": "redeemed", "authorization_id": auth.id, "redeemed_at": now}
+    return {"result": VerificationResult.REDEEMED, "authorization_id": auth.id, "redeemed_at": now}
 
 
 def _refuse(auth_id: uuid.UUID | None, result: str, actor: Account) -> None:
     record_event("checkpoint.redeem", actor, subject_type="authorization", subject_id=auth_id,
-                 outcome="failure", reason=result)
+                 outcome=AuditOutcome.FAILURE, reason=result)
     unit_of_work.keep_on_refusal()  # the failed redemption stays in the log
 
 
@@ -129,7 +137,7 @@ def _complete(case: Case, actor: Account) -> None:
     complete_case(case, actor)
     prisoner = db().get(Prisoner, case.prisoner_id) if case.prisoner_id else None
     if prisoner is not None:
-        prisoner.status = "released"
+        prisoner.status = PrisonerStatus.RELEASED
         prisoner.updated_at = utcnow()
     db().flush()
 
@@ -141,7 +149,8 @@ def revocation_list(now: datetime | None = None) -> dict[str, Any]:
     now = now or utcnow()
     rows = db().execute(
         select(Authorization.id, Authorization.revoked_at)
-        .where(Authorization.status == "revoked", Authorization.valid_until > now)
+        .where(Authorization.status == AuthorizationStatus.REVOKED,
+               Authorization.valid_until > now)
         .order_by(Authorization.revoked_at, Authorization.id)).all()
     revoked = [{"id": str(row.id), "revoked_at": rfc3339(row.revoked_at)} for row in rows]
     kid, key = signing_keys.active_signing_key()

@@ -7,7 +7,7 @@ from sqlalchemy import Select, select
 
 from services.audit.events import record_event
 from storage.db import session as db
-from storage.errors import ValidationFailed
+from storage.domain_errors import ValidationFailed
 from storage.models.accounts import Account
 from storage.models.authorizations import Handover
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.authorizations import jws
+from storage.vocabulary import AuthorizationKind, VerificationResult
 
 # A JOSE "typ" header value, not a secret.
 TOKEN_TYPE = "kinpass-authorization+jwt"  # noqa: S105  # nosec B105
@@ -28,7 +29,7 @@ class RevocationListError(ValueError):
 
 @dataclass(frozen=True)
 class OfflineResult:
-    result: str  # valid | expired | not_yet_valid | revoked | invalid
+    result: VerificationResult  # never redeemed: only the server knows
     claims: dict[str, Any] | None = None
     revocations_issued_at: int | None = None
     notes: list[str] = field(default_factory=list)
@@ -57,9 +58,9 @@ def well_formed_claims(claims: Mapping[str, Any], issuer: str | None) -> bool:
     if claims.get("aud") != AUDIENCE or (issuer is not None and claims.get("iss") != issuer):
         return False
     kind = claims.get("kind")
-    if kind not in ("travel", "pickup") or not isinstance(claims.get("holder"), Mapping):
+    if kind not in tuple(AuthorizationKind) or not isinstance(claims.get("holder"), Mapping):
         return False
-    if kind == "pickup" and not (isinstance(claims.get("prisoner"), Mapping)
+    if kind == AuthorizationKind.PICKUP and not (isinstance(claims.get("prisoner"), Mapping)
                                  and isinstance(claims.get("handover"), Mapping)):
         return False
     try:
@@ -83,19 +84,19 @@ class OfflineVerifier:
         try:
             _, claims = jws.verify(token, self.keys, typ=TOKEN_TYPE)
         except jws.JwsError:
-            return OfflineResult("invalid", None, self.revocations_issued_at)
+            return OfflineResult(VerificationResult.INVALID, None, self.revocations_issued_at)
         if not well_formed_claims(claims, self.issuer):
-            return OfflineResult("invalid", None, self.revocations_issued_at)
+            return OfflineResult(VerificationResult.INVALID, None, self.revocations_issued_at)
         moment = time.time() if now is None else now
         if str(claims["jti"]) in self.revoked:
-            result = "revoked"
+            result = VerificationResult.REVOKED
         elif moment >= claims["exp"]:
-            result = "expired"
+            result = VerificationResult.EXPIRED
         elif moment < claims["nbf"]:
-            result = "not_yet_valid"
+            result = VerificationResult.NOT_YET_VALID
         else:
-            result = "valid"
-        notes = ["single use: redeem online"] if claims["kind"] == "pickup" else []
+            result = VerificationResult.VALID
+        notes = ["single use: redeem online"] if claims["kind"] == AuthorizationKind.PICKUP else []
         return OfflineResult(result, claims, self.revocations_issued_at, notes)
 
 

@@ -20,18 +20,28 @@ from services.authorizations.handovers import check_window
 from services.authorizations.offline import AUDIENCE, TOKEN_TYPE
 from services.cases.notifications import case_reference
 from services.cases.policy import case_for_relative, case_for_staff
-from services.cases.requirements import IDENTITY_KINDS
 from services.core import runtime
 from services.documents.metadata import document_metadata
 from services.documents.operations import document_number
 from services.messages.outbox import notify
 from services.registry.romanize import icao_latin
 from storage.db import session as db, utcnow
-from storage.errors import InvalidState, NotFound, ValidationFailed
+from storage.domain_errors import InvalidState, NotFound, ValidationFailed
 from storage.models.accounts import Account
 from storage.models.authorizations import Authorization, Handover
 from storage.models.cases import Case, Document
 from storage.models.prisoners import Prisoner
+from storage.vocabulary import (
+    IDENTITY_KINDS,
+    AuthorizationKind,
+    AuthorizationStatus,
+    CaseStatus,
+    DocumentStatus,
+    PrisonerStatus,
+)
+
+TRAVEL, PICKUP = AuthorizationKind.TRAVEL, AuthorizationKind.PICKUP
+ACTIVE = AuthorizationStatus.ACTIVE
 
 # --- token contents ------------------------------------------------------------------------
 
@@ -56,7 +66,7 @@ def _document_number(case: Case) -> str | None:
     """The number of the holder's identity document: from its MRZ, else its typed fields."""
     documents = db().execute(
         select(Document).where(Document.case_id == case.id, Document.kind.in_(IDENTITY_KINDS),
-                               Document.status == "stored")
+                               Document.status == DocumentStatus.STORED)
         .order_by(Document.uploaded_at.desc(), Document.created_at.desc())).scalars().all()
     for document in documents:
         meta = document_metadata(document)
@@ -92,7 +102,7 @@ def _claims(auth: Authorization, case: Case, prisoner: Prisoner | None,
         "iss": runtime.get().settings.issuer, "aud": AUDIENCE, "jti": str(auth.id),
         "kind": auth.kind, "iat": epoch(auth.issued_at), "nbf": epoch(auth.valid_from),
         "exp": epoch(auth.valid_until), "holder": _holder(case)}
-    if auth.kind == "pickup":
+    if auth.kind == PICKUP:
         assert prisoner is not None and handover is not None
         claims["prisoner"] = _prisoner_claim(prisoner)
         claims["handover"] = _handover_claim(handover)
@@ -120,21 +130,21 @@ def _lock(case: Case) -> Case:
                         .execution_options(populate_existing=True)).scalar_one()
 
 
-def active_authorization(case_id: uuid.UUID, kind: str,
+def active_authorization(case_id: uuid.UUID, kind: AuthorizationKind,
                          now: datetime | None = None) -> Authorization | None:
     """The case's live authorization of ``kind``: status active and not past valid_until."""
     return db().execute(select(Authorization).where(
         Authorization.case_id == case_id, Authorization.kind == kind,
-        Authorization.status == "active",
+        Authorization.status == ACTIVE,
         Authorization.valid_until > (now or utcnow()))).scalar_one_or_none()
 
 
 def _revoke_rows(where: Any, actor: Any, reason: str, now: datetime) -> list[uuid.UUID]:
     """Revoke every active authorization matching ``where``, one conditional UPDATE."""
     ids = list(db().execute(
-        update(Authorization).where(Authorization.status == "active", where)
-        .values(status="revoked", revoked_at=now, revoked_by=getattr(actor, "id", None),
-                revoke_reason=reason)
+        update(Authorization).where(Authorization.status == ACTIVE, where)
+        .values(status=AuthorizationStatus.REVOKED, revoked_at=now,
+                revoked_by=getattr(actor, "id", None), revoke_reason=reason)
         .returning(Authorization.id).execution_options(synchronize_session=False)).scalars())
     for auth_id in ids:
         record_event("authorization.revoke", actor, subject_type="authorization",
@@ -145,7 +155,7 @@ def _revoke_rows(where: Any, actor: Any, reason: str, now: datetime) -> list[uui
 
 @dataclass(frozen=True)
 class IssueRequest:
-    kind: str
+    kind: AuthorizationKind
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     entry_point: str | None = None
@@ -157,14 +167,14 @@ def issue_authorization(case_id: uuid.UUID, request: IssueRequest,
     """Issue a travel or pickup authorization for an approved case (a re-issue revokes the
     earlier active one of that kind)."""
     case = _lock(case_for_staff(case_id, actor))
-    if case.status != "approved":
+    if case.status != CaseStatus.APPROVED:
         raise InvalidState()
     now = utcnow()
     prisoner = handover = None
-    if request.kind == "pickup":
+    if request.kind == PICKUP:
         prisoner = db().get(Prisoner, case.prisoner_id) if case.prisoner_id else None
-        if (prisoner is None or prisoner.status != "held"
-                or active_authorization(case.id, "travel", now) is None):
+        if (prisoner is None or prisoner.status != PrisonerStatus.HELD
+                or active_authorization(case.id, TRAVEL, now) is None):
             raise InvalidState()
         handover = db().get(Handover, request.handover_id)
         if handover is None:
@@ -182,9 +192,9 @@ def issue_authorization(case_id: uuid.UUID, request: IssueRequest,
     db().flush()
     kid, key = signing_keys.active_signing_key()
     auth = Authorization(
-        id=uuid.uuid4(), case_id=case.id, kind=request.kind, status="active",
+        id=uuid.uuid4(), case_id=case.id, kind=request.kind, status=ACTIVE,
         valid_from=valid_from, valid_until=valid_until,
-        entry_point=request.entry_point if request.kind == "travel" else None,
+        entry_point=request.entry_point if request.kind == TRAVEL else None,
         handover_id=handover.id if handover else None, kid=kid,
         issued_at=now, issued_by=actor.id)
     auth.token = jws.sign(_claims(auth, case, prisoner, handover), key, kid=kid,
@@ -225,7 +235,7 @@ def revoke_authorization(authorization_id: uuid.UUID, reason: str,
                          actor: Account) -> Authorization:
     auth = get_authorization(authorization_id)
     now = utcnow()
-    if auth.status_at(now) != "active":
+    if auth.status_at(now) != ACTIVE:
         raise InvalidState()
     revoked = _revoke_rows((Authorization.id == auth.id) & (Authorization.valid_until > now),
                            actor, reason, now)

@@ -20,6 +20,9 @@ from services.core import runtime
 from storage.db import session as db, utcnow
 from storage.keys import wrapped_kid
 from storage.models.authorizations import Authorization, SigningKey
+from storage.vocabulary import SigningKeyStatus
+
+ACTIVE = SigningKeyStatus.ACTIVE
 
 # Unwrapped keys by kid. A kid names one immutable key, so a cached entry never goes stale;
 # which kid is active is read from the database every time.
@@ -36,12 +39,12 @@ def _new_key() -> SigningKey:
     public = jws.public_raw(private.public_key())
     kid = jws.thumbprint(public)
     raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    return SigningKey(kid=kid, status="active", public_key=public,
+    return SigningKey(kid=kid, status=ACTIVE, public_key=public,
                       private_key_wrapped=runtime.get().keys.wrap(raw, _context(kid)))
 
 
 def _active_row() -> SigningKey | None:
-    return db().execute(select(SigningKey).where(SigningKey.status == "active")
+    return db().execute(select(SigningKey).where(SigningKey.status == ACTIVE)
                         .execution_options(populate_existing=True)).scalar_one_or_none()
 
 
@@ -76,8 +79,8 @@ def active_signing_key() -> tuple[str, Ed25519PrivateKey]:
 def rotate_signing_key(actor: object) -> str:
     """Retire the active key and make a new one active; returns the new kid."""
     now = utcnow()
-    db().execute(update(SigningKey).where(SigningKey.status == "active")
-                 .values(status="retired", retired_at=now))
+    db().execute(update(SigningKey).where(SigningKey.status == ACTIVE)
+                 .values(status=SigningKeyStatus.RETIRED, retired_at=now))
     db().flush()
     row = _new_key()
     db().add(row)
@@ -91,9 +94,9 @@ def published_keys(now: datetime | None = None) -> list[SigningKey]:
     now = now or utcnow()
     live_tokens = exists().where(Authorization.kid == SigningKey.kid,
                                  Authorization.valid_until > now)
-    rows = db().execute(select(SigningKey).where((SigningKey.status == "active") | live_tokens)
+    rows = db().execute(select(SigningKey).where((SigningKey.status == ACTIVE) | live_tokens)
                         .order_by(SigningKey.created_at.desc(), SigningKey.kid)).scalars().all()
-    if not any(row.status == "active" for row in rows):
+    if not any(row.status == ACTIVE for row in rows):
         active_signing_key()
         return published_keys(now)
     return list(rows)

@@ -7,28 +7,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.messages.outbox import notify, pick_language
+from services.messages.outbox import notify
 from storage.db import session as db
 from storage.models.accounts import Account
 from storage.models.cases import Case
+from storage.translations import Translations, pick_language, translate
+from storage.vocabulary import CaseStatus, DocumentKind, Language
 
-ANNOUNCED = frozenset({"submitted", "in_review", "info_requested", "approval_pending",
-                       "approved", "completed", "rejected", "withdrawn"})
+EN, RU, UK = Language.EN, Language.RU, Language.UK
+ANNOUNCED = frozenset(CaseStatus) - {CaseStatus.DRAFT}
 
-DOCUMENT_NAMES: dict[str, dict[str, str]] = {
-    "passport": {"en": "passport", "ru": "паспорт", "uk": "паспорт"},
-    "internal_passport": {"en": "internal passport", "ru": "внутренний паспорт",
-                          "uk": "внутрішній паспорт"},
-    "id_card": {"en": "ID card", "ru": "удостоверение личности", "uk": "ID-картка"},
-    "birth_certificate": {"en": "birth certificate", "ru": "свидетельство о рождении",
-                          "uk": "свідоцтво про народження"},
-    "marriage_certificate": {"en": "marriage certificate", "ru": "свидетельство о браке",
-                             "uk": "свідоцтво про шлюб"},
-    "photo": {"en": "photo", "ru": "фотография", "uk": "фотографія"},
-    "other": {"en": "other document", "ru": "другой документ", "uk": "інший документ"},
+DOCUMENT_NAMES: Translations[str] = {
+    DocumentKind.PASSPORT: {EN: "passport", RU: "паспорт", UK: "паспорт"},
+    DocumentKind.INTERNAL_PASSPORT: {EN: "internal passport", RU: "внутренний паспорт",
+                                     UK: "внутрішній паспорт"},
+    DocumentKind.ID_CARD: {EN: "ID card", RU: "удостоверение личности", UK: "ID-картка"},
+    DocumentKind.BIRTH_CERTIFICATE: {EN: "birth certificate", RU: "свидетельство о рождении",
+                                     UK: "свідоцтво про народження"},
+    DocumentKind.MARRIAGE_CERTIFICATE: {EN: "marriage certificate",
+                                        RU: "свидетельство о браке", UK: "свідоцтво про шлюб"},
+    DocumentKind.PHOTO: {EN: "photo", RU: "фотография", UK: "фотографія"},
+    DocumentKind.OTHER: {EN: "other document", RU: "другой документ", UK: "інший документ"},
 }
-PLEASE_ADD = {"en": " Please add: {names}.", "ru": " Пожалуйста, добавьте: {names}.",
-              "uk": " Будь ласка, додайте: {names}."}
+SENTENCES: Translations[str] = {
+    "please_add": {EN: " Please add: {names}.", RU: " Пожалуйста, добавьте: {names}.",
+                   UK: " Будь ласка, додайте: {names}."},
+}
 
 
 def case_reference(case: Case) -> str:
@@ -38,8 +42,8 @@ def case_reference(case: Case) -> str:
 def _documents_sentence(kinds: Sequence[str], language: str) -> str:
     if not kinds:
         return ""
-    names = ", ".join(DOCUMENT_NAMES[kind][language] for kind in kinds)
-    return PLEASE_ADD[language].format(names=names)
+    names = ", ".join(translate(DOCUMENT_NAMES, kind, language) for kind in kinds)
+    return translate(SENTENCES, "please_add", language).format(names=names)
 
 
 def announce_status(case: Case, *, reason: str | None = None,
@@ -53,7 +57,7 @@ def announce_status(case: Case, *, reason: str | None = None,
         return
     language = pick_language(account.language)
     params = {"ref": case_reference(case)}
-    if case.status == "info_requested":
+    if case.status == CaseStatus.INFO_REQUESTED:
         params["reason"] = reason or ""
         params["documents"] = _documents_sentence(requested_documents, language)
     notify(contact, f"case_{case.status}", language, **params)

@@ -13,9 +13,10 @@ from services.cases import states as case_states
 from services.cases.notifications import announce_status
 from services.cases.policy import require_relative_action
 from storage.db import session as db, utcnow
-from storage.errors import InvalidState
+from storage.domain_errors import InvalidState
 from storage.models.accounts import Account
 from storage.models.cases import Case
+from storage.vocabulary import CaseStatus, Relationship
 
 PEOPLE = ("applicant", "soldier")
 
@@ -25,10 +26,10 @@ def _jsonable(person: dict[str, Any]) -> dict[str, Any]:
             if v is not None}
 
 
-def open_case(*, account: Account, relationship: str, applicant: dict[str, Any],
+def open_case(*, account: Account, relationship: Relationship, applicant: dict[str, Any],
               soldier: dict[str, Any]) -> Case:
     now = utcnow()
-    case = Case(account_id=account.id, status="draft", relationship=relationship,
+    case = Case(account_id=account.id, status=CaseStatus.DRAFT, relationship=relationship,
                 applicant=_jsonable(applicant), soldier=_jsonable(soldier), version=1,
                 created_at=now, updated_at=now)
     db().add(case)
@@ -75,7 +76,7 @@ def patch_case(*, case_id: uuid.UUID, account: Account, changes: dict[str, Any])
 
 def complete_case(case: Case, actor: Any = SYSTEM) -> Case:
     """`approved` → `completed`, when the case's pickup authorization is redeemed."""
-    case_states.transition(case, "completed")
+    case_states.transition(case, CaseStatus.COMPLETED)
     announce_status(case)
     record_event("case.complete", actor, subject_type="case", subject_id=case.id)
     return case

@@ -6,9 +6,10 @@ from typing import Any
 
 from services.cases import states as case_states
 from storage.db import session as db
-from storage.errors import NotFound
+from storage.domain_errors import NotFound
 from storage.models.accounts import Account
 from storage.models.cases import Case
+from storage.vocabulary import CaseStatus
 
 
 def ensure_relative_owns(case: Any, account_id: uuid.UUID) -> None:
@@ -28,7 +29,7 @@ def case_for_staff(case_id: uuid.UUID, account: Account) -> Case:
     """A case as staff may see it: only once submitted (a draft, or a draft withdrawn
     unsubmitted, is its relative's alone)."""
     case = db().get(Case, case_id)
-    if case is None or case.status == "draft" or case.submitted_at is None:
+    if case is None or case.status == CaseStatus.DRAFT or case.submitted_at is None:
         raise NotFound()
     return case
 

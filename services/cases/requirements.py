@@ -7,17 +7,24 @@ from sqlalchemy import select
 
 from storage.db import session as db
 from storage.models.cases import Case, Document
+from storage.vocabulary import (
+    IDENTITY_KINDS,
+    CaseStatus,
+    DocumentKind,
+    DocumentStatus,
+    Relationship,
+)
 
-IDENTITY_KINDS = ("passport", "internal_passport", "id_card")
-EVIDENCE_BY_RELATIONSHIP = {
-    "mother": "birth_certificate", "father": "birth_certificate", "child": "birth_certificate",
-    "sibling": "birth_certificate", "grandparent": "birth_certificate",
-    "spouse": "marriage_certificate", "other": None,
+BIRTH, MARRIAGE = DocumentKind.BIRTH_CERTIFICATE, DocumentKind.MARRIAGE_CERTIFICATE
+EVIDENCE_BY_RELATIONSHIP: dict[Relationship, DocumentKind | None] = {
+    Relationship.MOTHER: BIRTH, Relationship.FATHER: BIRTH, Relationship.CHILD: BIRTH,
+    Relationship.SIBLING: BIRTH, Relationship.GRANDPARENT: BIRTH,
+    Relationship.SPOUSE: MARRIAGE, Relationship.OTHER: None,
 }
 
 
 def required_documents(case: Case) -> list[str]:
-    kinds = ["passport"]
+    kinds: list[str] = [DocumentKind.PASSPORT]
     evidence = EVIDENCE_BY_RELATIONSHIP[case.relationship]
     if evidence:
         kinds.append(evidence)
@@ -28,7 +35,7 @@ def required_documents(case: Case) -> list[str]:
 
 
 def _last_info_request_at(case: Case) -> Any:
-    times = [change.at for change in case.history if change.status == "info_requested"]
+    times = [change.at for change in case.history if change.status == CaseStatus.INFO_REQUESTED]
     return times[-1] if times else None
 
 
@@ -37,12 +44,12 @@ def missing_documents(case: Case, documents: list[Document] | None = None) -> li
     uploaded after the request. A missing identity document is reported as `passport`."""
     if documents is None:
         documents = documents_of(case)
-    stored = [d for d in documents if d.status == "stored"]
+    stored = [d for d in documents if d.status == DocumentStatus.STORED]
     requested_since = _last_info_request_at(case)
     requested = set(case.requested_documents or [])
     missing = []
     for kind in required_documents(case):
-        kinds = IDENTITY_KINDS if kind == "passport" else (kind,)
+        kinds = IDENTITY_KINDS if kind == DocumentKind.PASSPORT else (kind,)
         candidates = [d for d in stored if d.kind in kinds]
         if kind in requested and requested_since is not None:
             candidates = [d for d in candidates if d.created_at >= requested_since]

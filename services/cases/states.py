@@ -13,34 +13,40 @@ from datetime import datetime
 from sqlalchemy import update
 
 from storage.db import session as db, utcnow
-from storage.errors import InvalidState
+from storage.domain_errors import InvalidState
 from storage.models.cases import Case, CaseStatusChange
+from storage.vocabulary import CaseStatus
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "draft": frozenset({"submitted", "withdrawn"}),
-    "submitted": frozenset({"in_review", "withdrawn"}),
-    "in_review": frozenset({"approval_pending", "info_requested", "rejected", "withdrawn"}),
-    "info_requested": frozenset({"submitted", "withdrawn"}),
-    "approval_pending": frozenset({"approved", "info_requested", "rejected", "withdrawn"}),
-    "approved": frozenset({"completed", "withdrawn"}),
-    "completed": frozenset(),
-    "rejected": frozenset(),
-    "withdrawn": frozenset(),
+DRAFT, SUBMITTED, IN_REVIEW = CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.IN_REVIEW
+INFO_REQUESTED, APPROVAL_PENDING = CaseStatus.INFO_REQUESTED, CaseStatus.APPROVAL_PENDING
+APPROVED, COMPLETED = CaseStatus.APPROVED, CaseStatus.COMPLETED
+REJECTED, WITHDRAWN = CaseStatus.REJECTED, CaseStatus.WITHDRAWN
+
+TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    DRAFT: frozenset({SUBMITTED, WITHDRAWN}),
+    SUBMITTED: frozenset({IN_REVIEW, WITHDRAWN}),
+    IN_REVIEW: frozenset({APPROVAL_PENDING, INFO_REQUESTED, REJECTED, WITHDRAWN}),
+    INFO_REQUESTED: frozenset({SUBMITTED, WITHDRAWN}),
+    APPROVAL_PENDING: frozenset({APPROVED, INFO_REQUESTED, REJECTED, WITHDRAWN}),
+    APPROVED: frozenset({COMPLETED, WITHDRAWN}),
+    COMPLETED: frozenset(),
+    REJECTED: frozenset(),
+    WITHDRAWN: frozenset(),
 }
-CLOSED = frozenset({"completed", "rejected", "withdrawn"})
+CLOSED = frozenset({COMPLETED, REJECTED, WITHDRAWN})
 # Authorizations are issued only to an approved case: earlier statuses never hold one.
-AFTER_APPROVAL = frozenset({"approved", *TRANSITIONS["approved"]})
-EDITABLE = frozenset({"draft", "info_requested"})
+AFTER_APPROVAL = frozenset({APPROVED, *TRANSITIONS[APPROVED]})
+EDITABLE = frozenset({DRAFT, INFO_REQUESTED})
 
 # Actions that change nothing about the status but are allowed only in some statuses.
-ACTIONS: dict[str, frozenset[str]] = {
+ACTIONS: dict[str, frozenset[CaseStatus]] = {
     "edit": EDITABLE,
-    "submit": frozenset(s for s, nxt in TRANSITIONS.items() if "submitted" in nxt),
-    "withdraw": frozenset(s for s, nxt in TRANSITIONS.items() if "withdrawn" in nxt),
-    "link": frozenset({"in_review"}),
-    "decide": frozenset({"in_review", "approval_pending"}),
-    "complete": frozenset({"approved"}),
-    "authorize": frozenset({"approved"}),
+    "submit": frozenset(s for s, nxt in TRANSITIONS.items() if SUBMITTED in nxt),
+    "withdraw": frozenset(s for s, nxt in TRANSITIONS.items() if WITHDRAWN in nxt),
+    "link": frozenset({IN_REVIEW}),
+    "decide": frozenset({IN_REVIEW, APPROVAL_PENDING}),
+    "complete": frozenset({APPROVED}),
+    "authorize": frozenset({APPROVED}),
 }
 
 
@@ -56,17 +62,17 @@ def require(case: Case, action: str) -> None:
 
 def record_initial(case: Case, at: datetime) -> None:
     """Every history begins with `draft`."""
-    case.history.append(CaseStatusChange(case_id=case.id, seq=1, status="draft", at=at))
+    case.history.append(CaseStatusChange(case_id=case.id, seq=1, status=DRAFT, at=at))
     db().flush()
 
 
-def transition(case: Case, to: str) -> CaseStatusChange:
+def transition(case: Case, to: CaseStatus) -> CaseStatusChange:
     """Move ``case`` to ``to``; 409 invalid_state if not allowed or if another transition won."""
     if to not in TRANSITIONS[case.status]:
         raise InvalidState()
     now = utcnow()
     values: dict = {"status": to, "version": Case.version + 1, "updated_at": now}
-    if to == "submitted" and case.submitted_at is None:
+    if to == SUBMITTED and case.submitted_at is None:
         values["submitted_at"] = now
     if to in CLOSED:
         values["closed_at"] = now

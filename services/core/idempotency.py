@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.core import runtime
 from storage.db import session as db, utcnow
-from storage.errors import Conflict, IdempotencyKeyReused
+from storage.domain_errors import Conflict, IdempotencyKeyReused
 from storage.models.requests import IdempotencyRecord
 
 KEEP_FOR = timedelta(hours=24)

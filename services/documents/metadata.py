@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from services.core import runtime
-from storage.errors import InvalidCiphertext
+from storage.domain_errors import InvalidCiphertext
 from storage.models.cases import Document
 
 KEY_BYTES = 32

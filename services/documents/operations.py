@@ -32,8 +32,7 @@ from services.documents.uploads import (
     sealed_size_bound,
 )
 from storage.db import session as db, utcnow
-from storage.envelope import decrypt_stream, encrypt_stream, new_dek, verify_stream
-from storage.errors import (
+from storage.domain_errors import (
     AccessReasonRequired,
     Gone,
     InvalidCiphertext,
@@ -45,10 +44,18 @@ from storage.errors import (
     StorageUnavailable,
     UnsupportedMediaType,
 )
+from storage.envelope import decrypt_stream, encrypt_stream, new_dek, verify_stream
 from storage.models.accounts import Account
 from storage.models.cases import Case, Document
 from storage.object_store import ObjectMissing
 from storage.sealed import MEDIA_TYPE as SEALED_MEDIA_TYPE, sealed_to_stored
+from storage.vocabulary import (
+    AuditOutcome,
+    ContentType,
+    DocumentKind,
+    DocumentStatus,
+    Encryption,
+)
 
 log = logging.getLogger("kinpass.documents")
 
@@ -99,8 +106,9 @@ def document_for_staff(document_id: uuid.UUID, account: Account) -> Document:
 
 # --- adding a document ---------------------------------------------------------------------
 
-def add_document(*, case_id: uuid.UUID, account: Account, kind: str, content_type: str,
-                 size: int, sha256: str, encryption: str = "server", mrz: str | None = None,
+def add_document(*, case_id: uuid.UUID, account: Account, kind: DocumentKind,
+                 content_type: ContentType, size: int, sha256: str,
+                 encryption: Encryption = Encryption.SERVER, mrz: str | None = None,
                  fields: dict[str, Any] | None = None) -> Document:
     """A pending document; its content comes with the upload. The MRZ and fields (document
     number included) are sealed under the document's own key; the number is also kept as an
@@ -113,7 +121,7 @@ def add_document(*, case_id: uuid.UUID, account: Account, kind: str, content_typ
     now = utcnow()
     document = Document(
         id=uuid.uuid4(), case_id=case.id, kind=kind, content_type=content_type, size=size,
-        sha256=sha256.lower(), encryption=encryption, status="pending_upload",
+        sha256=sha256.lower(), encryption=encryption, status=DocumentStatus.PENDING_UPLOAD,
         number_hmac=document_number_hmac(number) if number else None,
         created_at=now, upload_expires_at=now + UPLOAD_TTL)
     seal_metadata(document, mrz=mrz, fields=fields)
@@ -126,11 +134,11 @@ def add_document(*, case_id: uuid.UUID, account: Account, kind: str, content_typ
 
 def upload_media_type(document: Document) -> str:
     """The Content-Type the upload must carry."""
-    return SEALED_MEDIA_TYPE if document.encryption == "client" else document.content_type
+    return SEALED_MEDIA_TYPE if document.encryption == Encryption.CLIENT else document.content_type
 
 
 def _ensure_pending(document: Document) -> None:
-    if document.status != "pending_upload":
+    if document.status != DocumentStatus.PENDING_UPLOAD:
         raise InvalidState()
     ensure_editable(db().get_one(Case, document.case_id))
     if document.upload_expires_at is not None and document.upload_expires_at <= utcnow():
@@ -166,15 +174,15 @@ def receive_content(document_id: uuid.UUID, account: Account, upload: Upload) ->
         key, wrapped = _store(document, upload)
     except KinPassError as exc:
         record_event("document.upload", account, subject_type="document", subject_id=doc_id,
-                     outcome="failure", reason=exc.code)
+                     outcome=AuditOutcome.FAILURE, reason=exc.code)
         unit_of_work.keep_on_refusal()
         raise
     result = db().execute(
         update(Document)
-        .where(Document.id == doc_id, Document.status == "pending_upload",
+        .where(Document.id == doc_id, Document.status == DocumentStatus.PENDING_UPLOAD,
                Document.case_id.in_(select(Case.id).where(Case.status.in_(EDITABLE))))
-        .values(status="stored", object_key=key, wrapped_dek=wrapped, uploaded_at=utcnow(),
-                upload_expires_at=None)
+        .values(status=DocumentStatus.STORED, object_key=key, wrapped_dek=wrapped,
+                uploaded_at=utcnow(), upload_expires_at=None)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:  # another upload won, or the case moved on meanwhile
         _delete_quietly(key)
@@ -187,7 +195,7 @@ def _store(document: Document, upload: Upload) -> tuple[str, bytes]:
     """Check and write the content; returns the object key and the wrapped DEK."""
     rt = runtime.get()
     limit = rt.settings.max_upload_bytes
-    client_side = document.encryption == "client"
+    client_side = document.encryption == Encryption.CLIENT
     body_limit = sealed_size_bound(min(document.size, limit)) if client_side else limit
     if upload.content_length is not None:
         if upload.content_length > body_limit:
@@ -236,7 +244,7 @@ def read_content(document_id: uuid.UUID, account: Account, reason: str | None) -
     if len(reason) < ACCESS_REASON_MIN:
         raise AccessReasonRequired()
     document = document_for_staff(document_id, account)
-    if document.status == "shredded":
+    if document.status == DocumentStatus.SHREDDED:
         raise Gone()
     if document.object_key is None or document.wrapped_dek is None:
         raise NotFound()
@@ -253,7 +261,7 @@ def read_content(document_id: uuid.UUID, account: Account, reason: str | None) -
         log.error("document content failed its integrity check",
                   extra={"document_id": str(doc_id), "failure": type(exc).__name__})
         record_event("document.view", account, subject_type="document", subject_id=doc_id,
-                     outcome="failure", reason=reason, number_hash=number_hash)
+                     outcome=AuditOutcome.FAILURE, reason=reason, number_hash=number_hash)
         refusal = Gone if isinstance(exc, ObjectMissing) else InvalidCiphertext
         unit_of_work.keep_on_refusal()
         raise refusal() from None
@@ -269,7 +277,7 @@ def _shred(document: Document) -> None:
     from then on); the object goes after the commit, or with `kinpass gc`."""
     if document.object_key:
         forget_object_after_commit(document.object_key)
-    document.status = "shredded"
+    document.status = DocumentStatus.SHREDDED
     document.wrapped_dek = None
     document.object_key = None
     document.meta_sealed = None
@@ -281,7 +289,7 @@ def _shred(document: Document) -> None:
 
 
 def shred_document(document: Document, actor: Any) -> None:
-    if document.status == "shredded":
+    if document.status == DocumentStatus.SHREDDED:
         return
     _shred(document)
     record_event("document.shred", actor, subject_type="document", subject_id=document.id)
@@ -291,7 +299,7 @@ def shred_case_documents(case: Case, actor: Any) -> int:
     """Shred every document of ``case`` (withdrawal, retention); returns how many."""
     shredded = 0
     for document in documents_of(case):
-        if document.status != "shredded":
+        if document.status != DocumentStatus.SHREDDED:
             shred_document(document, actor)
             shredded += 1
     return shredded
@@ -301,7 +309,7 @@ def delete_document(document_id: uuid.UUID, account: Account) -> None:
     """The relative's DELETE: only while the case can be edited; a shredded one stays so."""
     document = document_for_relative(document_id, account)
     ensure_editable(db().get_one(Case, document.case_id))
-    if document.status != "shredded":
+    if document.status != DocumentStatus.SHREDDED:
         _shred(document)
     record_event("document.delete", account, subject_type="document", subject_id=document.id)
 

@@ -10,19 +10,19 @@ import hmac
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from storage.envelope import TAG_SIZE
-from storage.errors import (
+from storage.domain_errors import (
     ChecksumMismatch,
     PayloadTooLarge,
     SizeMismatch,
     UnsupportedMediaType,
 )
+from storage.envelope import TAG_SIZE
+from storage.vocabulary import ContentType
 
-ALLOWED_TYPES = ("image/jpeg", "image/png", "application/pdf")
 MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", ContentType.JPEG),
+    (b"\x89PNG\r\n\x1a\n", ContentType.PNG),
+    (b"%PDF-", ContentType.PDF),
 )
 SNIFF_BYTES = max(len(magic) for magic, _ in MAGIC)
 # The largest sealed-container header (docs/encryption.md): 28 + 64-byte kid + hybrid enc
@@ -31,7 +31,7 @@ MAX_SEALED_HEADER = 28 + 64 + 1120 + 48
 MIN_SEGMENT = 16
 
 
-def sniff(head: bytes) -> str | None:
+def sniff(head: bytes) -> ContentType | None:
     """The content type the leading bytes announce, if one we accept."""
     for magic, content_type in MAGIC:
         if head.startswith(magic):

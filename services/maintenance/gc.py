@@ -24,6 +24,7 @@ from services.core import runtime
 from services.documents.operations import forget_object_after_commit, shred_document
 from storage.db import session as db, utcnow
 from storage.models.cases import Case, Document
+from storage.vocabulary import DocumentStatus
 
 ORPHAN_AGE = timedelta(hours=1)
 BATCH = 500
@@ -44,7 +45,8 @@ def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 def _remove_expired_uploads(now: datetime) -> int:
     expired = db().execute(select(Document).where(
-        Document.status == "pending_upload", Document.upload_expires_at <= now)).scalars().all()
+        Document.status == DocumentStatus.PENDING_UPLOAD,
+        Document.upload_expires_at <= now)).scalars().all()
     for document in expired:
         if document.object_key:
             forget_object_after_commit(document.object_key)
@@ -58,7 +60,7 @@ def _shred_past_retention(now: datetime, actor: Any) -> int:
     due = db().execute(
         select(Document).join(Case, Case.id == Document.case_id)
         .where(Case.status.in_(CLOSED), Case.closed_at <= cutoff,
-               Document.status != "shredded")).scalars().all()
+               Document.status != DocumentStatus.SHREDDED)).scalars().all()
     for document in due:
         shred_document(document, actor)
     return len(due)

@@ -33,7 +33,7 @@ from services.registry.prisoners import (
     tidy,
 )
 from storage.db import session as db, utcnow
-from storage.errors import Conflict, PayloadTooLarge, ValidationFailed
+from storage.domain_errors import Conflict, PayloadTooLarge, ValidationFailed
 from storage.models.prisoners import Prisoner, bulk_insert_prisoners, prepare_bulk_load
 
 IMPORT_MAX_BYTES = 64 * 1024 * 1024

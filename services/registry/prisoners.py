@@ -17,17 +17,16 @@ from services.audit.events import record_event
 from services.registry.matching import MatchQuery, PersonRecord, index_keys, query_keys, rank
 from services.registry.romanize import icao_latin, name_key
 from storage.db import session as db, utcnow
-from storage.errors import Conflict, NotFound, ValidationFailed
+from storage.domain_errors import Conflict, NotFound, ValidationFailed
+from storage.limits import NAME_MAX, REGISTRY_NUMBER_MAX
 from storage.models.prisoners import (
     BLOCKING_KEY_MAX,
-    PRISONER_STATUSES,
-    REGISTRY_NUMBER_MAX,
-    TEXT_MAX,
     Prisoner,
     PrisonerBlockingKey,
     bulk_insert_blocking_keys,
 )
 from storage.paging import paginate
+from storage.vocabulary import PrisonerStatus
 
 NAME_FIELDS = ("surname", "given_name", "patronymic")
 REQUIRED_FIELDS = ("registry_number", "surname", "given_name", "birth_date")
@@ -39,7 +38,7 @@ INPUT_FIELDS = ("registry_number", "surname", "given_name", "patronymic", "birth
                 "mother_name", "father_name")
 DERIVED_FIELDS = ("surname_latin", "given_name_latin", "patronymic_latin", "surname_key",
                   "given_name_key", "patronymic_key")
-DEFAULT_STATUS = "held"
+DEFAULT_STATUS = PrisonerStatus.HELD
 EARLIEST_BIRTH = date(1900, 1, 1)
 # Retrieval keeps the prisoners sharing the most blocking keys with a claim; scoring is
 # only ever done on this many rows, whatever the size of the registry.
@@ -79,7 +78,7 @@ def _name_problem(value: str) -> str | None:
 
 
 def _text_problem(field: str, value: str) -> str | None:
-    limit = REGISTRY_NUMBER_MAX if field == "registry_number" else TEXT_MAX
+    limit = REGISTRY_NUMBER_MAX if field == "registry_number" else NAME_MAX
     if len(value) > limit:
         return f"Longer than maximum length {limit}."
     if _CONTROL_RE.search(value):
@@ -113,8 +112,8 @@ def check_values(values: Mapping[str, Any], *,
                 problem = ("Missing data for required field." if field in REQUIRED_FIELDS
                            else "May not be empty.")
             elif field == "status":
-                problem = None if value in PRISONER_STATUSES else (
-                    "Must be one of: " + ", ".join(PRISONER_STATUSES) + ".")
+                problem = None if value in tuple(PrisonerStatus) else (
+                    "Must be one of: " + ", ".join(PrisonerStatus) + ".")
             else:
                 problem = _text_problem(field, value)
         elif isinstance(value, date):

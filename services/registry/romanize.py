@@ -16,20 +16,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Literal
 
 import iuliia
 
+from storage.vocabulary import Language
+
 __all__ = [
-    "Language",
     "icao_latin",
     "is_cyrillic",
     "latin_variants",
     "name_key",
     "normalise_key",
 ]
-
-Language = Literal["ru", "uk"]
 
 # --- text clean-up ---------------------------------------------------------------------------
 
@@ -108,7 +106,7 @@ _UKRAINIAN_ONLY = frozenset("іїєґ")
 
 def _is_ukrainian(word: str, language: Language | None) -> bool:
     if language is not None:
-        return language == "uk"
+        return language == Language.UK
     return any(ch in _UKRAINIAN_ONLY for ch in word)
 
 

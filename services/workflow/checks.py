@@ -28,29 +28,28 @@ from services.workflow.evidence import STRONG_MATCH, Evidence, gather, iso_date,
 from storage.db import session as db
 from storage.models.cases import Case, Document
 from storage.models.prisoners import Prisoner
+from storage.vocabulary import CaseStatus, CheckOutcome, DocumentKind, DocumentStatus, Relationship
 
-CLEAR, CONSIDER, FAIL = "clear", "consider", "fail"
-CHECK_NAMES = ("document_integrity", "mrz_valid", "document_not_expired",
-               "applicant_matches_document", "relationship_evidence", "registry_match",
-               "next_of_kin_consistency", "duplicate_document", "conflicting_claims")
+CLEAR, CONSIDER, FAIL = CheckOutcome.CLEAR, CheckOutcome.CONSIDER, CheckOutcome.FAIL
+MOTHER, FATHER = Relationship.MOTHER, Relationship.FATHER
 WEAK_MATCH = 0.5
 # A claim is live from submission until it is rejected or withdrawn.
-CLAIMING = ("submitted", "in_review", "info_requested", "approval_pending", "approved",
-            "completed")
+CLAIMING = (CaseStatus.SUBMITTED, CaseStatus.IN_REVIEW, CaseStatus.INFO_REQUESTED,
+            CaseStatus.APPROVAL_PENDING, CaseStatus.APPROVED, CaseStatus.COMPLETED)
 # Relationships only one person can hold towards a soldier.
-EXCLUSIVE = frozenset({"mother", "father", "spouse"})
+EXCLUSIVE = frozenset({MOTHER, FATHER, Relationship.SPOUSE})
 
 
 # --- the checks ----------------------------------------------------------------------------------
 
-Outcome = tuple[str, str]
+Outcome = tuple[CheckOutcome, str]
 
 
 def document_integrity(ev: Evidence) -> Outcome:
     if not ev.documents:
         return FAIL, "No documents were uploaded."
-    rejected = [d for d in ev.documents if d.status == "rejected"]
-    pending = [d for d in ev.documents if d.status == "pending_upload"]
+    rejected = [d for d in ev.documents if d.status == DocumentStatus.REJECTED]
+    pending = [d for d in ev.documents if d.status == DocumentStatus.PENDING_UPLOAD]
     if rejected:
         return FAIL, (f"{len(rejected)} document(s) were rejected at upload "
                       f"({', '.join(kind_label(d.kind) for d in rejected)}).")
@@ -185,7 +184,7 @@ def _birth_certificate_outcome(ev: Evidence, certificate: Document) -> Outcome:
     if not fields:
         return CONSIDER, "The birth certificate carries no typed fields; read it by eye."
     case, relationship = ev.case, ev.case.relationship
-    if relationship == "child":
+    if relationship == Relationship.CHILD:
         wrong = _child_differences(fields, case.applicant, "child_")
         if wrong:
             return FAIL, ("The birth certificate is not the applicant's: it differs in "
@@ -200,10 +199,10 @@ def _birth_certificate_outcome(ev: Evidence, certificate: Document) -> Outcome:
     if wrong:
         return FAIL, ("The birth certificate's child is not the soldier: it differs in "
                       f"{', '.join(wrong)}.")
-    if relationship == "mother":
-        return _parent_outcome(fields, case.applicant, "mother_name", "mother")
-    if relationship == "father":
-        return _parent_outcome(fields, case.applicant, "father_name", "father")
+    if relationship == MOTHER:
+        return _parent_outcome(fields, case.applicant, "mother_name", MOTHER)
+    if relationship == FATHER:
+        return _parent_outcome(fields, case.applicant, "father_name", FATHER)
     return CONSIDER, (f"The birth certificate is the soldier's; the link of a {relationship} "
                       "to him must be read from the other documents.")
 
@@ -228,14 +227,14 @@ def _best(outcomes: Sequence[Outcome]) -> Outcome:
 
 def relationship_evidence(ev: Evidence) -> Outcome:
     relationship = ev.case.relationship
-    if relationship == "other":
+    if relationship == Relationship.OTHER:
         return CONSIDER, "No document proves an `other` relationship; the officer judges it."
-    if relationship == "spouse":
-        certificates = ev.of_kind("marriage_certificate")
+    if relationship == Relationship.SPOUSE:
+        certificates = ev.of_kind(DocumentKind.MARRIAGE_CERTIFICATE)
         if not certificates:
             return FAIL, "No marriage certificate was uploaded."
         return _best([_marriage_certificate_outcome(ev, c) for c in certificates])
-    certificates = ev.of_kind("birth_certificate")
+    certificates = ev.of_kind(DocumentKind.BIRTH_CERTIFICATE)
     if not certificates:
         return FAIL, "No birth certificate was uploaded."
     return _best([_birth_certificate_outcome(ev, c) for c in certificates])
@@ -279,12 +278,12 @@ def registry_match(ev: Evidence) -> Outcome:
 
 def next_of_kin_consistency(ev: Evidence) -> Outcome:
     relationship = ev.case.relationship
-    if relationship not in ("mother", "father"):
+    if relationship not in (MOTHER, FATHER):
         return CONSIDER, (f"The registry records only parents' names; nothing to compare for "
                           f"a {relationship}.")
     if ev.subject is None:
         return CONSIDER, "No registry record is linked or clearly matched; nothing to compare."
-    written = ev.subject.mother_name if relationship == "mother" else ev.subject.father_name
+    written = ev.subject.mother_name if relationship == MOTHER else ev.subject.father_name
     if not written:
         return CONSIDER, (f"Registry record {ev.subject.registry_number} gives no "
                           f"{relationship}'s name.")
@@ -308,7 +307,7 @@ def duplicate_document(ev: Evidence) -> Outcome:
         item.document.number_hmac = digest
         others = db().execute(
             select(Case.id).join(Document, Document.case_id == Case.id)
-            .where(Document.number_hmac == digest, Document.status != "shredded",
+            .where(Document.number_hmac == digest, Document.status != DocumentStatus.SHREDDED,
                    Case.account_id != ev.case.account_id, Case.status.in_(CLAIMING))
             .distinct()).scalars().all()
         if others:

@@ -6,19 +6,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from services.cases.requirements import IDENTITY_KINDS, documents_of
+from services.cases.requirements import documents_of
 from services.documents.metadata import DocumentMetadata, document_metadata
 from services.documents.mrz import Mrz, MrzError, parse_mrz
 from services.registry.prisoners import Candidate, match_prisoners
 from storage.db import session as db
 from storage.models.cases import Case, Document
 from storage.models.prisoners import Prisoner
+from storage.vocabulary import IDENTITY_KINDS, DocumentKind, DocumentStatus
 
 STRONG_MATCH = 0.85
 CANDIDATES_KEPT = 5
-KIND_LABELS = {"passport": "Passport", "internal_passport": "Internal passport",
-               "id_card": "ID card", "birth_certificate": "Birth certificate",
-               "marriage_certificate": "Marriage certificate"}
+# What an officer reads in a check's detail; a kind not named here is spelled from its value.
+KIND_LABELS = {DocumentKind.PASSPORT: "Passport",
+               DocumentKind.INTERNAL_PASSPORT: "Internal passport",
+               DocumentKind.ID_CARD: "ID card",
+               DocumentKind.BIRTH_CERTIFICATE: "Birth certificate",
+               DocumentKind.MARRIAGE_CERTIFICATE: "Marriage certificate"}
 
 
 def iso_date(value: Any) -> date | None:
@@ -87,7 +91,7 @@ class Evidence:
     strong: list[Candidate] = field(default_factory=list)
 
     def of_kind(self, kind: str) -> list[Document]:
-        return [d for d in self.documents if d.kind == kind and d.status == "stored"]
+        return [d for d in self.documents if d.kind == kind and d.status == DocumentStatus.STORED]
 
 
 def _read_identity(document: Document, today: date) -> IdentityDocument:
@@ -101,9 +105,9 @@ def _read_identity(document: Document, today: date) -> IdentityDocument:
 
 
 def gather(case: Case, today: date) -> Evidence:
-    documents = [d for d in documents_of(case) if d.status != "shredded"]
+    documents = [d for d in documents_of(case) if d.status != DocumentStatus.SHREDDED]
     identity = [_read_identity(d, today) for d in documents
-                if d.kind in IDENTITY_KINDS and d.status == "stored"]
+                if d.kind in IDENTITY_KINDS and d.status == DocumentStatus.STORED]
     soldier = case.soldier
     candidates = match_prisoners(
         surname=soldier["surname"], given_name=soldier["given_name"],

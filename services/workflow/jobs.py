@@ -12,6 +12,7 @@ from services.cases.notifications import announce_status
 from services.core import runtime, unit_of_work
 from services.workflow.checks import run_checks
 from storage.models.cases import Case
+from storage.vocabulary import CaseStatus
 
 QUEUE = "kinpass-checks"
 JOB = "api.jobs.run_case_checks"  # the worker's entry, which owns the unit of work
@@ -23,8 +24,8 @@ log = logging.getLogger("kinpass.checks")
 def check_case(case: Case) -> None:
     """Run the checks; a freshly submitted case then moves on to `in_review`."""
     run_checks(case)
-    if case.status == "submitted":
-        case_states.transition(case, "in_review")
+    if case.status == CaseStatus.SUBMITTED:
+        case_states.transition(case, CaseStatus.IN_REVIEW)
         announce_status(case)
 
 

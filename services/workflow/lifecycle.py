@@ -11,9 +11,10 @@ from services.cases.policy import require_relative_action
 from services.cases.requirements import missing_documents
 from services.documents.operations import shred_case_documents
 from services.workflow.jobs import schedule_checks
-from storage.errors import DocumentsMissing
+from storage.domain_errors import DocumentsMissing
 from storage.models.accounts import Account
 from storage.models.cases import Case
+from storage.vocabulary import CaseStatus
 
 
 def submit_case(case_id: uuid.UUID, account: Account) -> Case:
@@ -22,7 +23,7 @@ def submit_case(case_id: uuid.UUID, account: Account) -> Case:
     missing = missing_documents(case)
     if missing:
         raise DocumentsMissing(extra={"missing": missing})
-    case_states.transition(case, "submitted")
+    case_states.transition(case, CaseStatus.SUBMITTED)
     announce_status(case)
     record_event("case.submit", account, subject_type="case", subject_id=case.id)
     schedule_checks(case)
@@ -32,7 +33,7 @@ def submit_case(case_id: uuid.UUID, account: Account) -> Case:
 def withdraw_case(case_id: uuid.UUID, account: Account) -> Case:
     """Any open status → `withdrawn`: documents shredded, authorizations revoked."""
     case = require_relative_action(case_id, account, "withdraw")
-    case_states.transition(case, "withdrawn")
+    case_states.transition(case, CaseStatus.WITHDRAWN)
     shred_case_documents(case, account)
     revoke_case_authorizations(case, account)
     announce_status(case)

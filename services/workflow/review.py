@@ -12,17 +12,19 @@ from services.cases.policy import require_staff_action
 from services.core import unit_of_work
 from services.workflow.checks import run_checks
 from storage.db import session as db, utcnow
-from storage.errors import FourEyesRequired, InvalidState, ValidationFailed
+from storage.domain_errors import FourEyesRequired, InvalidState, ValidationFailed
 from storage.models.accounts import Account
 from storage.models.cases import Case, CaseDecision
 from storage.models.prisoners import Prisoner
+from storage.vocabulary import AuditOutcome, CaseStatus, Decision, Role
 
-NEXT_STATUS = {"reject": "rejected", "request_info": "info_requested"}
+NEXT_STATUS = {Decision.REJECT: CaseStatus.REJECTED,
+               Decision.REQUEST_INFO: CaseStatus.INFO_REQUESTED}
 
 
-def queue_query(status: str | None) -> Select:
+def queue_query(status: CaseStatus | None) -> Select:
     """Submitted cases (never a draft), oldest submission first."""
-    query = select(Case).where(Case.status != "draft", Case.submitted_at.is_not(None))
+    query = select(Case).where(Case.status != CaseStatus.DRAFT, Case.submitted_at.is_not(None))
     return query.where(Case.status == status) if status else query
 
 
@@ -50,33 +52,33 @@ def link_case(*, case_id: uuid.UUID, prisoner_id: uuid.UUID, actor: Account) -> 
 def _first_approval(case: Case) -> CaseDecision | None:
     return db().execute(
         select(CaseDecision).where(CaseDecision.case_id == case.id,
-                                   CaseDecision.decision == "approve")
+                                   CaseDecision.decision == Decision.APPROVE)
         .order_by(CaseDecision.at.desc(), CaseDecision.id.desc()).limit(1)).scalar_one_or_none()
 
 
-def _approval_target(case: Case, actor: Account) -> str:
-    if case.status == "in_review":
+def _approval_target(case: Case, actor: Account) -> CaseStatus:
+    if case.status == CaseStatus.IN_REVIEW:
         if case.prisoner_id is None:
             raise InvalidState()
-        return "approval_pending"
+        return CaseStatus.APPROVAL_PENDING
     first = _first_approval(case)
-    if actor.role != "supervisor" or (first is not None and first.by == actor.id):
+    if actor.role != Role.SUPERVISOR or (first is not None and first.by == actor.id):
         record_event("case.decision", actor, subject_type="case", subject_id=case.id,
-                     outcome="denied", reason="four_eyes_required")
+                     outcome=AuditOutcome.DENIED, reason="four_eyes_required")
         unit_of_work.keep_on_refusal()
         raise FourEyesRequired()
-    return "approved"
+    return CaseStatus.APPROVED
 
 
-def decide_case(*, case_id: uuid.UUID, actor: Account, decision: str, reason: str,
+def decide_case(*, case_id: uuid.UUID, actor: Account, decision: Decision, reason: str,
                 requested_documents: list[str] | None = None) -> Case:
     """approve / reject / request_info, each with a reason; the second approval is a
     different account's, a supervisor's."""
     case = require_staff_action(case_id, actor, "decide")
-    target = (_approval_target(case, actor) if decision == "approve"
+    target = (_approval_target(case, actor) if decision == Decision.APPROVE
               else NEXT_STATUS[decision])
     case_states.transition(case, target)
-    if decision == "request_info":
+    if decision == Decision.REQUEST_INFO:
         case.requested_documents = list(dict.fromkeys(requested_documents or []))
     db().add(CaseDecision(case_id=case.id, decision=decision, by=actor.id, role=actor.role,
                           reason=reason, at=utcnow()))

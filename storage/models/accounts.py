@@ -6,23 +6,23 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db import Base, utcnow
-
-RELATIVE = "relative"
-STAFF_ROLES = ("officer", "supervisor", "auditor", "checkpoint", "admin")
-ROLES = (RELATIVE, *STAFF_ROLES)
+from storage.db import Base, EnumText, one_of, utcnow
+from storage.vocabulary import DEFAULT_LANGUAGE, AccountStatus, Language, Role
 
 
 class Account(Base):
     __tablename__ = "accounts"
+    __table_args__ = (one_of("accounts", "role", Role),
+                      one_of("accounts", "language", Language),
+                      one_of("accounts", "status", AccountStatus))
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     phone: Mapped[str | None] = mapped_column(String(16), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))
-    language: Mapped[str] = mapped_column(String(2), default="en")
-    status: Mapped[str] = mapped_column(String(20))  # pending_verification | active | disabled
+    role: Mapped[Role] = mapped_column(EnumText(Role, 20))
+    language: Mapped[Language] = mapped_column(EnumText(Language, 2), default=DEFAULT_LANGUAGE)
+    status: Mapped[AccountStatus] = mapped_column(EnumText(AccountStatus, 20))
     password_hash: Mapped[str] = mapped_column(Text)
     totp_secret_wrapped: Mapped[bytes | None]
     totp_last_step: Mapped[int] = mapped_column(default=0)
@@ -30,7 +30,7 @@ class Account(Base):
 
     @property
     def is_staff(self) -> bool:
-        return self.role != RELATIVE
+        return self.role != Role.RELATIVE
 
 
 class AuthSession(Base):

@@ -6,7 +6,9 @@ from datetime import datetime
 from sqlalchemy import DDL, BigInteger, Index, LargeBinary, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db import Base
+from storage.db import Base, one_of
+from storage.limits import REASON_MAX
+from storage.vocabulary import ACTOR_ROLES, AuditOutcome
 
 GENESIS_HASH = "0" * 64
 
@@ -18,17 +20,20 @@ class AuditEvent(Base):
         Index("ix_audit_events_actor", "actor_id"),
         Index("ix_audit_events_action", "action"),
         Index("ix_audit_events_at", "at"),
+        one_of("audit_events", "actor_role", ACTOR_ROLES),
+        one_of("audit_events", "outcome", AuditOutcome),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime]
     actor_id: Mapped[uuid.UUID | None]
+    # Plain strings, as the event's hash covers them: a Role or a ServiceActor, an AuditOutcome.
     actor_role: Mapped[str] = mapped_column(String(20))
     action: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str | None] = mapped_column(String(32))
     subject_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(10))
-    reason: Mapped[str | None] = mapped_column(String(2000))
+    reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
     request_id: Mapped[str | None] = mapped_column(String(64))
     ip: Mapped[str | None] = mapped_column(String(45))
     prev_hash: Mapped[str] = mapped_column(String(64))

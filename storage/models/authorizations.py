@@ -8,15 +8,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from storage.db import Base, utcnow
+from storage.db import Base, EnumText, one_of, utcnow
+from storage.vocabulary import (
+    STORED_AUTHORIZATION_STATUSES,
+    AuthorizationKind,
+    AuthorizationStatus,
+    SigningKeyStatus,
+)
 
 if TYPE_CHECKING:
     from storage.models.cases import Case
-
-AUTHORIZATION_KINDS = ("travel", "pickup")
-# Stored statuses; "expired" is computed from valid_until when a status is read.
-AUTHORIZATION_STATUSES = ("active", "revoked", "redeemed")
-KEY_STATUSES = ("active", "retired")
 
 
 class SigningKey(Base):
@@ -28,10 +29,12 @@ class SigningKey(Base):
         Index("uq_signing_keys_active", "status", unique=True,
               postgresql_where=text("status = 'active'"),
               sqlite_where=text("status = 'active'")),
+        one_of("signing_keys", "status", SigningKeyStatus),
     )
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    status: Mapped[str] = mapped_column(String(10), default="active")
+    status: Mapped[SigningKeyStatus] = mapped_column(EnumText(SigningKeyStatus, 10),
+                                                     default=SigningKeyStatus.ACTIVE)
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     private_key_wrapped: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -64,12 +67,17 @@ class Authorization(Base):
         Index("uq_authorizations_active_kind", "case_id", "kind", unique=True,
               postgresql_where=text("status = 'active'"),
               sqlite_where=text("status = 'active'")),
+        one_of("authorizations", "kind", AuthorizationKind),
+        # An authorization is stored active, revoked or redeemed; expired is read from the
+        # clock (status_at).
+        one_of("authorizations", "status", STORED_AUTHORIZATION_STATUSES),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(10), default="active")
+    kind: Mapped[AuthorizationKind] = mapped_column(EnumText(AuthorizationKind, 10))
+    status: Mapped[AuthorizationStatus] = mapped_column(EnumText(AuthorizationStatus, 10),
+                                                        default=AuthorizationStatus.ACTIVE)
     valid_from: Mapped[datetime]
     valid_until: Mapped[datetime]
     entry_point: Mapped[str | None] = mapped_column(String(100))
@@ -91,12 +99,12 @@ class Authorization(Base):
         "authorizations", order_by="(Authorization.issued_at, Authorization.id)",
         viewonly=True), viewonly=True)
 
-    def status_at(self, now: datetime) -> str:
-        """active | revoked | redeemed | expired (an active one past its valid_until)."""
-        if self.status == "active" and now >= self.valid_until:
-            return "expired"
-        return self.status
+    def status_at(self, now: datetime) -> AuthorizationStatus:
+        """The stored status, or expired for an active one past its valid_until."""
+        if self.status == AuthorizationStatus.ACTIVE and now >= self.valid_until:
+            return AuthorizationStatus.EXPIRED
+        return AuthorizationStatus(self.status)
 
     @property
-    def current_status(self) -> str:
+    def current_status(self) -> AuthorizationStatus:
         return self.status_at(utcnow())

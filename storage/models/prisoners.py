@@ -9,10 +9,11 @@ from sqlalchemy import Connection, Index, String, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db import Base, utcnow
+from storage.db import Base, EnumText, one_of, utcnow
+from storage.limits import NAME_MAX as TEXT_MAX, REGISTRY_NUMBER_MAX
+from storage.vocabulary import PrisonerStatus
 
-PRISONER_STATUSES = ("held", "released", "transferred", "deceased")
-REGISTRY_NUMBER_MAX, TEXT_MAX, LATIN_MAX, KEY_MAX, BLOCKING_KEY_MAX = 64, 100, 200, 200, 255
+LATIN_MAX, KEY_MAX, BLOCKING_KEY_MAX = 200, 200, 255
 
 
 class Prisoner(Base):
@@ -26,7 +27,8 @@ class Prisoner(Base):
     __table_args__ = (Index("ix_prisoners_birth_date", "birth_date"),
                       Index("ix_prisoners_created", "created_at", "id"),
                       Index("ix_prisoners_surname_key", "surname_key", "given_name_key"),
-                      Index("ix_prisoners_given_name_key", "given_name_key"))
+                      Index("ix_prisoners_given_name_key", "given_name_key"),
+                      one_of("prisoners", "status", PrisonerStatus))
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     registry_number: Mapped[str] = mapped_column(String(REGISTRY_NUMBER_MAX), unique=True)
@@ -44,7 +46,8 @@ class Prisoner(Base):
     unit: Mapped[str | None] = mapped_column(String(TEXT_MAX))
     rank: Mapped[str | None] = mapped_column(String(TEXT_MAX))
     service_number: Mapped[str | None] = mapped_column(String(TEXT_MAX))
-    status: Mapped[str] = mapped_column(String(20), default="held")
+    status: Mapped[PrisonerStatus] = mapped_column(EnumText(PrisonerStatus, 20),
+                                                   default=PrisonerStatus.HELD)
     captured_on: Mapped[date | None]
     mother_name: Mapped[str | None] = mapped_column(String(TEXT_MAX))
     father_name: Mapped[str | None] = mapped_column(String(TEXT_MAX))

@@ -8,7 +8,7 @@ import jwt
 import pytest
 
 from auth import tokens
-from storage.errors import TokenExpired, Unauthorized
+from storage.domain_errors import TokenExpired, Unauthorized
 from tests.conftest import bearer
 
 

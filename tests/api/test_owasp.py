@@ -13,7 +13,7 @@ from services.accounts import operations as accounts
 from services.audit.events import SYSTEM
 from services.core import unit_of_work
 from storage.db import session as db
-from storage.errors import InvalidCiphertext
+from storage.domain_errors import InvalidCiphertext
 from storage.keys import KmsKeyProvider, kms_client
 from tests.api import documents_support as docs
 from tests.api.assurance_support import (

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from services.core import runtime
 from services.documents.metadata import DocumentMetadata, document_metadata, seal_metadata
 from storage.db import session as db
-from storage.errors import InvalidCiphertext
+from storage.domain_errors import InvalidCiphertext
 from storage.models.cases import Document
 from tests.api.documents_support import declare, document_row, jpeg, open_case
 from tests.conftest import bearer

@@ -23,7 +23,7 @@ from services.documents import keyring, operations as documents
 from services.documents.metadata import document_metadata
 from services.maintenance.key_rotation import rotate_kek
 from storage.db import session as db
-from storage.errors import StorageUnavailable
+from storage.domain_errors import StorageUnavailable
 from storage.hpke_suites import seal_dek
 from storage.keys import replace_private_file, wrapped_kid
 from storage.models import (

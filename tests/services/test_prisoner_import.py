@@ -11,7 +11,7 @@ from services.audit.events import SYSTEM
 from services.registry import prisoner_import
 from services.registry.prisoner_import import import_prisoners
 from storage.db import session as db
-from storage.errors import Conflict, PayloadTooLarge, ValidationFailed
+from storage.domain_errors import Conflict, PayloadTooLarge, ValidationFailed
 from storage.models import Prisoner
 
 HEADER = b"registry_number,surname,given_name,birth_date\n"

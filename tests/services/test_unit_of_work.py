@@ -10,7 +10,7 @@ from services.audit.events import SYSTEM, record_event
 from services.core import unit_of_work
 from services.messages.outbox import notify
 from storage.db import ReadOnlyWriteError, session as db
-from storage.errors import ServiceUnavailable
+from storage.domain_errors import ServiceUnavailable
 from storage.models.audit import AuditEvent
 from storage.models.prisoners import Prisoner
 

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from storage.domain_errors import InvalidCiphertext
 from storage.envelope import (
     DEFAULT_SEGMENT_SIZE,
     STORED_HEADER_SIZE,
@@ -21,7 +22,6 @@ from storage.envelope import (
     passthrough_verify,
     verify_stream,
 )
-from storage.errors import InvalidCiphertext
 
 SEG = DEFAULT_SEGMENT_SIZE
 SEALED = SEG + TAG_SIZE

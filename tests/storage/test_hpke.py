@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
+from storage.domain_errors import InvalidCiphertext
 from storage.envelope import decrypt_stream, new_dek
-from storage.errors import InvalidCiphertext
 from storage.hpke_keys import HpkeKeyring
 from storage.hpke_suites import (
     MLKEM768_X25519_SUITE,

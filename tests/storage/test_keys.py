@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
+from storage.domain_errors import InvalidCiphertext, StorageUnavailable
 from storage.envelope import new_dek
-from storage.errors import InvalidCiphertext, StorageUnavailable
 from storage.keys import (
     EnvKeyProvider,
     KmsKeyProvider,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from storage.domain_errors import StorageUnavailable
 from storage.envelope import encrypt_stream, new_dek
-from storage.errors import StorageUnavailable
 from storage.object_store import (
     LocalObjectStore,
     ObjectMissing,
