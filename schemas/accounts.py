@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import In, Name, Out, PageArgs, UtcDateTime, validate_phone
+from schemas.base import In, Name, Out, UtcDateTime, validate_phone
 
 LANGUAGE = validate.OneOf(["en", "ru", "uk"])
 PASSWORD = fields.String(required=True, validate=validate.Length(min=1, max=1024))
@@ -81,12 +81,3 @@ class StaffOut(Out):
     role = fields.String()
     status = fields.String()
     created_at = UtcDateTime()
-
-
-class StaffPageOut(Out):
-    items = fields.List(fields.Nested(StaffOut))
-    next_cursor = fields.String(allow_none=True)
-
-
-class StaffListArgs(PageArgs):
-    pass

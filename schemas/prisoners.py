@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.base import NAME_MAX, REASON_MAX, In, Name, Out, PageArgs, UtcDateTime
+from schemas.base import NAME_MAX, REASON_MAX, In, Name, Out, UtcDateTime
 from storage.models.prisoners import PRISONER_STATUSES, REGISTRY_NUMBER_MAX
 
 STATUS = validate.OneOf(PRISONER_STATUSES)
@@ -75,11 +75,6 @@ class PrisonerOut(Out):
     updated_at = UtcDateTime()
 
 
-class PrisonerPageOut(Out):
-    items = fields.List(fields.Nested(PrisonerOut))
-    next_cursor = fields.String(allow_none=True)
-
-
 class AccessReasonHeaders(Schema):
     """The optional ``X-Access-Reason`` header of a registry read; audited with the read."""
 
@@ -92,7 +87,7 @@ class AccessReasonHeaders(Schema):
                                                     "read in the audit log."})
 
 
-class PrisonerListArgs(PageArgs):
+class PrisonerFilters(In):
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=2 * NAME_MAX))
     birth_date = fields.Date(load_default=None)
     status = fields.String(load_default=None, validate=STATUS)

@@ -32,6 +32,7 @@ from storage.errors import (
 )
 from storage.keys import wrapped_kid
 from storage.models.accounts import RELATIVE, STAFF_ROLES, Account, AuthSession, VerificationCode
+from storage.paging import Page, paginate
 
 CODE_TTL = timedelta(minutes=15)
 CODE_TRIES = 5
@@ -259,8 +260,10 @@ def create_staff(*, email: str, full_name: str | None, role: str, actor: Any,
             "totp_secret": secret, "totp_uri": totp.provisioning_uri(secret, email)}
 
 
-def list_staff_query() -> Any:
-    return select(Account).where(Account.role != RELATIVE)
+def list_staff(*, cursor: str | None, limit: int) -> Page[Account]:
+    """Staff accounts, oldest first."""
+    return paginate(select(Account).where(Account.role != RELATIVE),
+                    [Account.created_at, Account.id], cursor, limit)
 
 
 def disable_staff(*, account_id: uuid.UUID, actor: Any) -> Account:

@@ -1,9 +1,10 @@
-"""Officers and supervisors: the queue, the case file, linking and decisions (four eyes)."""
+"""Officers and supervisors: linking and decisions (four eyes); what they see is in
+services.workflow.views."""
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 
 from services.audit.events import record_event
 from services.cases import states as case_states
@@ -17,12 +18,6 @@ from storage.models.cases import Case, CaseDecision
 from storage.models.prisoners import Prisoner
 
 NEXT_STATUS = {"reject": "rejected", "request_info": "info_requested"}
-
-
-def queue_query(status: str | None) -> Select:
-    """Submitted cases (never a draft), oldest submission first."""
-    query = select(Case).where(Case.status != "draft", Case.submitted_at.is_not(None))
-    return query.where(Case.status == status) if status else query
 
 
 def link_case(*, case_id: uuid.UUID, prisoner_id: uuid.UUID, actor: Account) -> Case:
