@@ -1,4 +1,5 @@
-"""flask-smorest with the house rules: 400 validation_error, strict bodies, one commit point."""
+"""flask-smorest with the house rules: 400 validation_error, strict bodies, declared lists,
+one commit point."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from flask import Response, current_app
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
+from schemas.base import In, Out, page_args, page_of
 from services.core import unit_of_work
 from storage.db import is_read_only
 from storage.domain_errors import MalformedJson, ValidationFailed
@@ -75,6 +77,19 @@ def transactional(view: Callable) -> Callable:
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
+
+    def paginated(self, item: type[Out], *, filters: type[In] | None = None) -> Callable:
+        """Declare a list: `limit` and `cursor` (and the list's own ``filters``) come from the
+        query string, validated and documented, and reach the view as keyword arguments; the
+        view returns a page (``items``, ``next_cursor``), answered as 200 in the page
+        envelope of ``item``."""
+        arguments = self.arguments(page_args(filters), location="query", as_kwargs=True)
+        response = self.response(200, page_of(item))
+
+        def decorator(view: Callable) -> Callable:
+            return arguments(response(view))
+
+        return decorator
 
     def add_url_rule(self, rule: str, endpoint: str | None = None,
                      view_func: Callable | None = None, provide_automatic_options: Any = None,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import EnumValue, In, Name, Out, PageArgs, UtcDateTime, validate_phone
+from schemas.base import EnumValue, In, Name, Out, UtcDateTime, validate_phone
 from storage.vocabulary import STAFF_ROLES, Language
 
 
@@ -78,12 +78,3 @@ class StaffOut(Out):
     role = fields.String()
     status = fields.String()
     created_at = UtcDateTime()
-
-
-class StaffPageOut(Out):
-    items = fields.List(fields.Nested(StaffOut))
-    next_cursor = fields.String(allow_none=True)
-
-
-class StaffListArgs(PageArgs):
-    pass

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import In, Out, PageArgs, UtcDateTime
+from schemas.base import In, Out, UtcDateTime
 
 
 class AuditEventTime(fields.DateTime):
@@ -28,7 +28,7 @@ class AuditWindowArgs(In):
             raise ValidationError("Must be later than since.", "until")
 
 
-class AuditEventArgs(AuditWindowArgs, PageArgs):
+class AuditEventFilters(AuditWindowArgs):
     actor_id = fields.UUID(load_default=None)
     action = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
     subject_type = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
@@ -51,11 +51,6 @@ class AuditEventOut(Out):
     hash = fields.String()
 
 
-class AuditEventPageOut(Out):
-    items = fields.List(fields.Nested(AuditEventOut))
-    next_cursor = fields.String(allow_none=True)
-
-
 class AuditHeadOut(Out):
     seq = fields.Integer()
     hash = fields.String()
@@ -73,9 +68,3 @@ class AuditCheckpointOut(Out):
     hash = fields.String()
     at = UtcDateTime()
     jws = fields.String()
-
-
-class AuditCheckpointPageOut(Out):
-    items = fields.List(fields.Nested(AuditCheckpointOut))
-    next_cursor = fields.String(allow_none=True)
-

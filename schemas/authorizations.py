@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, post_dump, validates_schema
 
-from schemas.base import EnumValue, In, Name, Out, PageArgs, Reason, UtcDateTime
+from schemas.base import EnumValue, In, Name, Out, Reason, UtcDateTime
 from schemas.handovers import HandoverOut
 from storage.vocabulary import AuthorizationKind, AuthorizationStatus
 
@@ -66,15 +66,6 @@ class AuthorizationOut(Out):
     def _fields_of_kind(self, data: dict, **_: object) -> dict:
         data.pop("handover" if data.get("kind") == TRAVEL else "entry_point", None)
         return data
-
-
-class AuthorizationPageOut(Out):
-    items = fields.List(fields.Nested(AuthorizationOut))
-    next_cursor = fields.String(allow_none=True)
-
-
-class AuthorizationListArgs(PageArgs):
-    pass
 
 
 class JwkOut(Out):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from storage import cursors
 from storage.limits import NAME_MAX, REASON_MAX
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -70,9 +72,47 @@ def validate_phone(value: str) -> None:
         raise ValidationError("Not a valid E.164 phone number (e.g. +380441234567).")
 
 
+class Cursor(fields.String):
+    """An opaque ``next_cursor`` handed back; empty is no cursor, as if absent."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Length(max=cursors.CURSOR_MAX), **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text and len(text) <= cursors.CURSOR_MAX:  # a longer one is refused for its length
+            try:
+                cursors.decode(text)
+            except ValueError:
+                raise ValidationError("Not a valid cursor.") from None
+        return text
+
+
 class PageArgs(In):
+    """The query of every list: how many items, and after which."""
+
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    cursor = Cursor(load_default=None)
+
+
+@cache
+def page_args(filters: type[In] | None = None) -> type[In]:
+    """A list's query: the page arguments, then the list's own filters."""
+    if filters is None:
+        return PageArgs
+    return type(f"{filters.__name__}Page", (filters, PageArgs), {})
+
+
+class PageOut(Out):
+    """The envelope of every list: ``{"items": [...], "next_cursor": "..." | null}``."""
+
+
+@cache
+def page_of(item: type[Out]) -> type[PageOut]:
+    """The page schema of ``item`` (``StaffOut`` gives ``StaffPageOut``), made once."""
+    name = item.__name__.removesuffix("Out") + "PageOut"
+    return type(name, (PageOut,), {"items": fields.List(fields.Nested(item)),
+                                   "next_cursor": fields.String(allow_none=True)})
 
 
 class ProblemOut(Out):

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.authorizations import AuthorizationOut
-from schemas.base import EnumValue, In, Name, Out, PageArgs, Reason, UtcDateTime
+from schemas.base import EnumValue, In, Name, Out, Reason, UtcDateTime
 from schemas.documents import DocumentOut
 from schemas.prisoners import CandidateOut, PrisonerOut
 from storage.vocabulary import (
@@ -136,15 +136,6 @@ class CaseOut(Out):
     updated_at = UtcDateTime()
 
 
-class CasePageOut(Out):
-    items = fields.List(fields.Nested(CaseOut))
-    next_cursor = fields.String(allow_none=True)
-
-
-class CaseListArgs(PageArgs):
-    pass
-
-
 class ApplicantAccountOut(Out):
     id = fields.UUID()
     email = fields.String(allow_none=True)
@@ -177,16 +168,11 @@ class StaffCaseOut(CaseOut):
     decisions = fields.List(fields.Nested(DecisionOut))
 
 
-class StaffCasePageOut(Out):
-    items = fields.List(fields.Nested(StaffCaseOut))
-    next_cursor = fields.String(allow_none=True)
-
-
 class DocumentsMissingOut(Out):
     missing = fields.List(fields.String())
 
 
-class StaffCaseListArgs(PageArgs):
+class StaffCaseFilters(In):
     status = fields.String(load_default=None, validate=validate.OneOf(STAFF_CASE_STATUSES))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from schemas.base import In, Name, Out, PageArgs, UtcDateTime
+from schemas.base import In, Name, Out, UtcDateTime
 
 
 class HandoverIn(In):
@@ -17,12 +17,3 @@ class HandoverOut(Out):
     location = fields.String()
     starts_at = UtcDateTime()
     ends_at = UtcDateTime()
-
-
-class HandoverPageOut(Out):
-    items = fields.List(fields.Nested(HandoverOut))
-    next_cursor = fields.String(allow_none=True)
-
-
-class HandoverListArgs(PageArgs):
-    pass

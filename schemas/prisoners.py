@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.base import NAME_MAX, REASON_MAX, EnumValue, In, Name, Out, PageArgs, UtcDateTime
+from schemas.base import NAME_MAX, REASON_MAX, EnumValue, In, Name, Out, UtcDateTime
 from storage.limits import REGISTRY_NUMBER_MAX
 from storage.vocabulary import PrisonerStatus
 
@@ -74,11 +74,6 @@ class PrisonerOut(Out):
     updated_at = UtcDateTime()
 
 
-class PrisonerPageOut(Out):
-    items = fields.List(fields.Nested(PrisonerOut))
-    next_cursor = fields.String(allow_none=True)
-
-
 class AccessReasonHeaders(Schema):
     """The optional ``X-Access-Reason`` header of a registry read; audited with the read."""
 
@@ -91,7 +86,7 @@ class AccessReasonHeaders(Schema):
                                                     "read in the audit log."})
 
 
-class PrisonerListArgs(PageArgs):
+class PrisonerFilters(In):
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=2 * NAME_MAX))
     birth_date = fields.Date(load_default=None)
     status = EnumValue(PrisonerStatus, load_default=None)

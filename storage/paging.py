@@ -1,58 +1,72 @@
-"""Keyset pagination with opaque cursors (base64url of the last row's sort key)."""
+"""Keyset pagination: a page of rows ascending by their sort key, and the cursor after it."""
 from __future__ import annotations
 
-import base64
-import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, literal, tuple_
 
+from storage import cursors
 from storage.db import session as db
 from storage.domain_errors import ValidationFailed
 
-
-def _encode(values: Sequence[Any]) -> str:
-    plain = [v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID)
-             else v for v in values]
-    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+T = TypeVar("T")
+U = TypeVar("U")
 
 
-def _decode(cursor: str, columns: Sequence[Any]) -> list[Any]:
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(raw, list) or len(raw) != len(columns):
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list and the cursor of the next (None on the last page)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+    def map(self, build: Callable[[list[T]], list[U]]) -> Page[U]:
+        """The same page with its items built anew, all at once (one read for the page)."""
+        return Page(build(self.items), self.next_cursor)
+
+
+def _plain(value: Any) -> str | int:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def _typed(value: str | int, column: Any) -> Any:
+    python_type = column.type.python_type
+    if python_type is int:
+        if not isinstance(value, int):
             raise ValueError
-        out = []
-        for value, column in zip(raw, columns, strict=True):
-            python_type = column.type.python_type
-            if python_type is datetime:
-                out.append(datetime.fromisoformat(value))
-            elif python_type is uuid.UUID:
-                out.append(uuid.UUID(value))
-            elif python_type is int:
-                if not isinstance(value, int) or isinstance(value, bool):
-                    raise ValueError
-                out.append(value)
-            else:
-                out.append(str(value))
-        return out
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError, NotImplementedError):
+        return value
+    if not isinstance(value, str):
+        raise ValueError
+    if python_type is datetime:
+        return datetime.fromisoformat(value)
+    return uuid.UUID(value) if python_type is uuid.UUID else value
+
+
+def _key(cursor: str, columns: Sequence[Any]) -> list[Any]:
+    try:
+        values = cursors.decode(cursor)
+        if len(values) != len(columns):
+            raise ValueError
+        return [_typed(v, c) for v, c in zip(values, columns, strict=True)]
+    except (ValueError, NotImplementedError):
         raise ValidationFailed(errors={"cursor": ["Not a valid cursor."]}) from None
 
 
 def paginate(query: Select, columns: Sequence[Any], cursor: str | None,
-             limit: int) -> tuple[list[Any], str | None]:
-    """Ascending by columns; returns the page and the cursor of the next one (or None)."""
+             limit: int) -> Page[Any]:
+    """The page of ``query`` after ``cursor``, ascending by ``columns`` (a unique key)."""
     if cursor:
-        values = _decode(cursor, columns)
+        values = _key(cursor, columns)
         query = query.where(tuple_(*columns) > tuple_(
             *[literal(v, type_=c.type) for v, c in zip(values, columns, strict=True)]))
-    rows = db().execute(query.order_by(*columns).limit(limit + 1)).scalars().all()
+    rows = list(db().execute(query.order_by(*columns).limit(limit + 1)).scalars().all())
     if len(rows) <= limit:
-        return list(rows), None
+        return Page(rows, None)
     rows = rows[:limit]
-    last = rows[-1]
-    return list(rows), _encode([getattr(last, c.key) for c in columns])
+    return Page(rows, cursors.encode([_plain(getattr(rows[-1], c.key)) for c in columns]))

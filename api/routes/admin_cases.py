@@ -7,12 +7,10 @@ from api.blueprint import Blueprint
 from api.case_guards import staff_case_in_state
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
-from schemas.cases import DecisionIn, LinkIn, StaffCaseListArgs, StaffCaseOut, StaffCasePageOut
+from schemas.cases import DecisionIn, LinkIn, StaffCaseFilters, StaffCaseOut
 from services.cases.policy import case_for_staff
 from services.workflow import review as case_review
-from services.workflow.views import staff_view
-from storage.models.cases import Case
-from storage.paging import paginate
+from services.workflow.views import list_queue, staff_view
 from storage.vocabulary import CASE_STAFF
 
 blp = Blueprint("admin_cases", __name__, url_prefix="/v1/admin/cases",
@@ -21,12 +19,9 @@ blp = Blueprint("admin_cases", __name__, url_prefix="/v1/admin/cases",
 
 @blp.route("", methods=["GET"])
 @roles_required(*CASE_STAFF)
-@blp.arguments(StaffCaseListArgs, location="query")
-@blp.response(200, StaffCasePageOut)
-def list_cases(args):
-    items, cursor = paginate(case_review.queue_query(args["status"]),
-                             [Case.submitted_at, Case.id], args["cursor"], args["limit"])
-    return {"items": [staff_view(c, current_account()) for c in items], "next_cursor": cursor}
+@blp.paginated(StaffCaseOut, filters=StaffCaseFilters)
+def list_cases(status, cursor, limit):
+    return list_queue(status, cursor=cursor, limit=limit, viewer=current_account())
 
 
 @blp.route("/<uuid:case_id>", methods=["GET"])

@@ -8,36 +8,26 @@ from flask import Response
 from api.blueprint import Blueprint
 from auth.roles import current_account, roles_required
 from schemas.audit import (
-    AuditCheckpointPageOut,
-    AuditEventArgs,
+    AuditCheckpointOut,
+    AuditEventFilters,
     AuditEventOut,
-    AuditEventPageOut,
     AuditVerifyOut,
     AuditWindowArgs,
 )
 from schemas.authorizations import JwksOut
-from schemas.base import PageArgs
 from services.audit import events as audit, reading as audit_reading
-from storage.models.audit import AuditCheckpoint, AuditEvent
-from storage.paging import paginate
 from storage.vocabulary import Role
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="The audit log")
 
 
-def _filter(args: dict) -> audit_reading.EventFilter:
-    return audit_reading.EventFilter(**{k: v for k, v in args.items()
-                                        if k not in ("limit", "cursor")})
-
-
 @blp.route("/events", methods=["GET"])
 @roles_required(Role.AUDITOR)
-@blp.arguments(AuditEventArgs, location="query")
-@blp.response(200, AuditEventPageOut)
-def list_events(args):
-    query = audit_reading.events_query(current_account(), _filter(args))
-    items, cursor = paginate(query, [AuditEvent.seq], args["cursor"], args["limit"])
-    return {"items": items, "next_cursor": cursor}
+@blp.paginated(AuditEventOut, filters=AuditEventFilters)
+def list_events(cursor, limit, **filters):
+    return audit_reading.list_audit_events(current_account(),
+                                           audit_reading.EventFilter(**filters),
+                                           cursor=cursor, limit=limit)
 
 
 @blp.route("/verify", methods=["GET"])
@@ -56,19 +46,16 @@ def verify():
 @blp.response(200, AuditEventOut, content_type="application/x-ndjson",
               description="One event a line, oldest first")
 def export(args):
-    events = audit_reading.export_events(current_account(), _filter(args))
+    events = audit_reading.export_events(current_account(), audit_reading.EventFilter(**args))
     lines = (json.dumps(event, ensure_ascii=False) + "\n" for event in events)
     return Response(lines, mimetype="application/x-ndjson")
 
 
 @blp.route("/checkpoints", methods=["GET"])
 @roles_required(Role.AUDITOR)
-@blp.arguments(PageArgs, location="query")
-@blp.response(200, AuditCheckpointPageOut)
-def list_checkpoints(args):
-    query = audit_reading.checkpoints_query(current_account())
-    items, cursor = paginate(query, [AuditCheckpoint.seq], args["cursor"], args["limit"])
-    return {"items": items, "next_cursor": cursor}
+@blp.paginated(AuditCheckpointOut)
+def list_checkpoints(cursor, limit):
+    return audit_reading.list_audit_checkpoints(current_account(), cursor=cursor, limit=limit)
 
 
 @blp.route("/keys", methods=["GET"])

@@ -11,9 +11,7 @@ from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
 from schemas.authorizations import (
     AuthorizationIn,
-    AuthorizationListArgs,
     AuthorizationOut,
-    AuthorizationPageOut,
     RevocationListOut,
     RevokeIn,
 )
@@ -22,8 +20,6 @@ from services.authorizations import (
     operations as authorizations,
     qr as qr_codes,
 )
-from storage.models.authorizations import Authorization
-from storage.paging import paginate
 from storage.vocabulary import CASE_STAFF, Role
 
 blp = Blueprint("authorizations", __name__, url_prefix="/v1",
@@ -68,13 +64,10 @@ def revoke_authorization(body, authorization_id: UUID):
 @blp.route("/cases/<uuid:case_id>/authorizations", methods=["GET"])
 @reads_only
 @roles_required(Role.RELATIVE)
-@blp.arguments(AuthorizationListArgs, location="query")
-@blp.response(200, AuthorizationPageOut)
-def list_case_authorizations(args, case_id: UUID):
-    query = authorizations.case_authorizations_for_relative(case_id, current_account())
-    items, cursor = paginate(query, [Authorization.issued_at, Authorization.id],
-                             args["cursor"], args["limit"])
-    return {"items": items, "next_cursor": cursor}
+@blp.paginated(AuthorizationOut)
+def list_case_authorizations(case_id: UUID, cursor, limit):
+    return authorizations.list_case_authorizations(case_id, current_account(), cursor=cursor,
+                                                   limit=limit)
 
 
 @blp.route("/authorizations/<uuid:authorization_id>/qr.png", methods=["GET"])

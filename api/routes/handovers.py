@@ -4,10 +4,8 @@ from __future__ import annotations
 from api.blueprint import Blueprint
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
-from schemas.handovers import HandoverIn, HandoverListArgs, HandoverOut, HandoverPageOut
+from schemas.handovers import HandoverIn, HandoverOut
 from services.authorizations import handovers
-from storage.models.authorizations import Handover
-from storage.paging import paginate
 from storage.vocabulary import CASE_STAFF
 
 blp = Blueprint("handovers", __name__, url_prefix="/v1/admin/handovers",
@@ -25,9 +23,6 @@ def create_handover(body):
 
 @blp.route("", methods=["GET"])
 @roles_required(*CASE_STAFF)
-@blp.arguments(HandoverListArgs, location="query")
-@blp.response(200, HandoverPageOut)
-def list_handovers(args):
-    items, cursor = paginate(handovers.list_handovers_query(),
-                             [Handover.starts_at, Handover.id], args["cursor"], args["limit"])
-    return {"items": items, "next_cursor": cursor}
+@blp.paginated(HandoverOut)
+def list_handovers(cursor, limit):
+    return handovers.list_handovers(cursor=cursor, limit=limit)

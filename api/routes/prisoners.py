@@ -14,10 +14,9 @@ from schemas.prisoners import (
     ImportOut,
     MatchIn,
     MatchOut,
+    PrisonerFilters,
     PrisonerIn,
-    PrisonerListArgs,
     PrisonerOut,
-    PrisonerPageOut,
     PrisonerPatchIn,
 )
 from services.registry import prisoner_import, prisoners
@@ -42,12 +41,10 @@ def create_prisoner(body):
 
 @blp.route("", methods=["GET"])
 @roles_required(*CASE_STAFF)
-@blp.arguments(PrisonerListArgs, location="query")
+@blp.paginated(PrisonerOut, filters=PrisonerFilters)
 @blp.arguments(AccessReasonHeaders, location="headers")
-@blp.response(200, PrisonerPageOut)
-def list_prisoners(args, headers):
-    items, cursor = prisoners.search_prisoners(**args, **headers, actor=current_account())
-    return {"items": items, "next_cursor": cursor}
+def list_prisoners(headers, **query):
+    return prisoners.list_prisoners(**query, **headers, actor=current_account())
 
 
 @blp.route("/<uuid:prisoner_id>", methods=["GET"])

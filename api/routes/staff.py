@@ -5,10 +5,8 @@ from uuid import UUID
 from api.blueprint import Blueprint
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
-from schemas.accounts import StaffCreatedOut, StaffIn, StaffListArgs, StaffOut, StaffPageOut
+from schemas.accounts import StaffCreatedOut, StaffIn, StaffOut
 from services.accounts import operations as accounts
-from storage.models.accounts import Account
-from storage.paging import paginate
 from storage.vocabulary import Role
 
 blp = Blueprint("staff", __name__, url_prefix="/v1/admin/staff", description="Staff accounts")
@@ -25,12 +23,9 @@ def create_staff(body):
 
 @blp.route("", methods=["GET"])
 @roles_required(Role.ADMIN)
-@blp.arguments(StaffListArgs, location="query")
-@blp.response(200, StaffPageOut)
-def list_staff(args):
-    items, cursor = paginate(accounts.list_staff_query(),
-                             [Account.created_at, Account.id], args["cursor"], args["limit"])
-    return {"items": items, "next_cursor": cursor}
+@blp.paginated(StaffOut)
+def list_staff(cursor, limit):
+    return accounts.list_staff(cursor=cursor, limit=limit)
 
 
 @blp.route("/<uuid:account_id>/disable", methods=["POST"])

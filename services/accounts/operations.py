@@ -33,6 +33,7 @@ from storage.domain_errors import (
 )
 from storage.keys import wrapped_kid
 from storage.models.accounts import Account, AuthSession, VerificationCode
+from storage.paging import Page, paginate
 from storage.vocabulary import (
     DEFAULT_LANGUAGE,
     STAFF_ROLES,
@@ -277,8 +278,10 @@ def create_staff(*, email: str, full_name: str | None, role: str, actor: Any,
             "totp_secret": secret, "totp_uri": totp.provisioning_uri(secret, email)}
 
 
-def list_staff_query() -> Any:
-    return select(Account).where(Account.role != Role.RELATIVE)
+def list_staff(*, cursor: str | None, limit: int) -> Page[Account]:
+    """Staff accounts, oldest first."""
+    return paginate(select(Account).where(Account.role != Role.RELATIVE),
+                    [Account.created_at, Account.id], cursor, limit)
 
 
 def disable_staff(*, account_id: uuid.UUID, actor: Any) -> Account:

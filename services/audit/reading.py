@@ -17,6 +17,7 @@ from services.audit.checkpoints import signed_anchors
 from services.audit.events import canonical_text, format_at, record_event
 from storage.db import session as db
 from storage.models.audit import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
+from storage.paging import Page, paginate
 
 EVENT_COLUMNS = ("seq", "at", "actor_id", "actor_role", "action", "subject_type",
                  "subject_id", "outcome", "reason", "request_id", "ip", "prev_hash", "hash")
@@ -172,15 +173,18 @@ def _record_read(actor: Any, what: str, filters: EventFilter | None = None) -> N
                  reason=(filters.describe() or None) if filters else None)
 
 
-def events_query(actor: Any, filters: EventFilter) -> Select:
-    """The auditor's event search (paged by the caller on seq); the search is audited."""
+def list_audit_events(actor: Any, filters: EventFilter, *, cursor: str | None,
+                      limit: int) -> Page[AuditEvent]:
+    """The auditor's event search, oldest first; the search is audited."""
     _record_read(actor, "events", filters)
-    return filters.apply(select(AuditEvent))
+    return paginate(filters.apply(select(AuditEvent)), [AuditEvent.seq], cursor, limit)
 
 
-def checkpoints_query(actor: Any) -> Select:
+def list_audit_checkpoints(actor: Any, *, cursor: str | None,
+                           limit: int) -> Page[AuditCheckpoint]:
+    """The signed heads of the log, oldest first; the read is audited."""
     _record_read(actor, "checkpoints")
-    return select(AuditCheckpoint)
+    return paginate(select(AuditCheckpoint), [AuditCheckpoint.seq], cursor, limit)
 
 
 def export_events(actor: Any, filters: EventFilter, batch: int = 2000) -> Iterator[dict]:

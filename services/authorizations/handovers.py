@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from services.audit.events import record_event
 from storage.db import session as db
 from storage.domain_errors import ValidationFailed
 from storage.models.accounts import Account
 from storage.models.authorizations import Handover
+from storage.paging import Page, paginate
 
 
 def check_window(start: datetime, end: datetime, start_field: str, end_field: str) -> None:
@@ -29,6 +30,6 @@ def create_handover(*, location: str, starts_at: datetime, ends_at: datetime,
     return handover
 
 
-def list_handovers_query() -> Select:
-    return select(Handover)
-
+def list_handovers(*, cursor: str | None, limit: int) -> Page[Handover]:
+    """Handover appointments, earliest first."""
+    return paginate(select(Handover), [Handover.starts_at, Handover.id], cursor, limit)

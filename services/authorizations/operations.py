@@ -8,6 +8,7 @@ decided by the database row (revoked, redeemed) and its window (``nbf``..``exp``
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,7 @@ from storage.models.accounts import Account
 from storage.models.authorizations import Authorization, Handover
 from storage.models.cases import Case, Document
 from storage.models.prisoners import Prisoner
+from storage.paging import Page, paginate
 from storage.vocabulary import (
     IDENTITY_KINDS,
     AuthorizationKind,
@@ -255,13 +257,20 @@ def revoke_case_authorizations(case: Case, actor: Any) -> list[uuid.UUID]:
     return revoked
 
 
-def case_authorizations_for_relative(case_id: uuid.UUID, account: Account) -> Any:
-    """The query of a relative's own case's authorizations (404 for anyone else's case)."""
+def list_case_authorizations(case_id: uuid.UUID, account: Account, *, cursor: str | None,
+                             limit: int) -> Page[Authorization]:
+    """A relative's own case's authorizations, oldest first (404 for anyone else's case)."""
     case = case_for_relative(case_id, account)
-    return select(Authorization).where(Authorization.case_id == case.id)
+    return paginate(select(Authorization).where(Authorization.case_id == case.id),
+                    [Authorization.issued_at, Authorization.id], cursor, limit)
 
 
-def authorizations_for_case(case_id: uuid.UUID) -> list[Authorization]:
-    return list(db().execute(
-        select(Authorization).where(Authorization.case_id == case_id)
-        .order_by(Authorization.issued_at, Authorization.id)).scalars())
+def authorizations_of_cases(case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Authorization]]:
+    """Each case's authorizations, oldest first, in one query however many cases."""
+    found: dict[uuid.UUID, list[Authorization]] = defaultdict(list)
+    if case_ids:
+        for auth in db().execute(
+                select(Authorization).where(Authorization.case_id.in_(case_ids))
+                .order_by(Authorization.issued_at, Authorization.id)).scalars():
+            found[auth.case_id].append(auth)
+    return found

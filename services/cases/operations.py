@@ -1,12 +1,11 @@
-"""Cases: opening, listing, editing, completion."""
+"""Cases: opening, editing, completion (a relative lists hers in services.workflow.views)."""
 from __future__ import annotations
 
 import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select, update
-from sqlalchemy.orm import load_only, raiseload
+from sqlalchemy import update
 
 from services.audit.events import SYSTEM, record_event
 from services.cases import states as case_states
@@ -37,13 +36,6 @@ def open_case(*, account: Account, relationship: Relationship, applicant: dict[s
     case_states.record_initial(case, now)
     record_event("case.create", account, subject_type="case", subject_id=case.id)
     return case
-
-
-def list_cases_query(account_id: uuid.UUID) -> Select:
-    """A relative's cases to page through by (created_at, id): only those columns are loaded,
-    since the views are read apart (services.workflow.views.relative_views)."""
-    return (select(Case).where(Case.account_id == account_id)
-            .options(load_only(Case.id, Case.created_at), raiseload(Case.history)))
 
 
 def patch_case(*, case_id: uuid.UUID, account: Account, changes: dict[str, Any]) -> Case:
@@ -80,5 +72,3 @@ def complete_case(case: Case, actor: Any = SYSTEM) -> Case:
     announce_status(case)
     record_event("case.complete", actor, subject_type="case", subject_id=case.id)
     return case
-
-

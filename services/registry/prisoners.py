@@ -25,7 +25,7 @@ from storage.models.prisoners import (
     PrisonerBlockingKey,
     bulk_insert_blocking_keys,
 )
-from storage.paging import paginate
+from storage.paging import Page, paginate
 from storage.vocabulary import PrisonerStatus
 
 NAME_FIELDS = ("surname", "given_name", "patronymic")
@@ -267,8 +267,7 @@ def _name_clauses(q: str) -> list[Any]:
     return clauses
 
 
-def list_prisoners_query(*, q: str | None = None, birth_date: date | None = None,
-                         status: str | None = None) -> Select:
+def _prisoners_query(q: str | None, birth_date: date | None, status: str | None) -> Select:
     query = select(Prisoner)
     if q:
         q = tidy(q)
@@ -280,19 +279,19 @@ def list_prisoners_query(*, q: str | None = None, birth_date: date | None = None
     return query
 
 
-def search_prisoners(*, q: str | None = None, birth_date: date | None = None,
-                     status: str | None = None, cursor: str | None = None, limit: int = 20,
-                     actor: Any, reason: str | None = None) -> tuple[list[Prisoner], str | None]:
-    """A page of registry records for staff, oldest first, and the next page's cursor.
+def list_prisoners(*, q: str | None = None, birth_date: date | None = None,
+                   status: str | None = None, cursor: str | None, limit: int, actor: Any,
+                   reason: str | None = None) -> Page[Prisoner]:
+    """A page of registry records for staff, oldest first.
 
     Every search is in the audit log with the reason given, but not what was searched for:
     a name or a registry number is personal data and never enters the log.
     """
     reason = _access_reason(reason)
-    items, next_cursor = paginate(list_prisoners_query(q=q, birth_date=birth_date, status=status),
-                                  [Prisoner.created_at, Prisoner.id], cursor, limit)
+    page = paginate(_prisoners_query(q, birth_date, status), [Prisoner.created_at, Prisoner.id],
+                    cursor, limit)
     record_event("prisoner.search", actor, subject_type="prisoner", reason=reason)
-    return items, next_cursor
+    return page
 
 
 _SCORED_COLUMNS = (Prisoner.id, Prisoner.surname, Prisoner.given_name, Prisoner.patronymic,

@@ -1,9 +1,10 @@
-"""Officers and supervisors: the queue, the case file, linking and decisions (four eyes)."""
+"""Officers and supervisors: linking and decisions (four eyes); what they see is in
+services.workflow.views."""
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 
 from services.audit.events import record_event
 from services.cases import states as case_states
@@ -20,12 +21,6 @@ from storage.vocabulary import AuditOutcome, CaseStatus, Decision, Role
 
 NEXT_STATUS = {Decision.REJECT: CaseStatus.REJECTED,
                Decision.REQUEST_INFO: CaseStatus.INFO_REQUESTED}
-
-
-def queue_query(status: CaseStatus | None) -> Select:
-    """Submitted cases (never a draft), oldest submission first."""
-    query = select(Case).where(Case.status != CaseStatus.DRAFT, Case.submitted_at.is_not(None))
-    return query.where(Case.status == status) if status else query
 
 
 def link_case(*, case_id: uuid.UUID, prisoner_id: uuid.UUID, actor: Account) -> Case:

@@ -1,4 +1,5 @@
-"""What a relative and what staff see of a case."""
+"""What a relative and what staff see of a case, one case or a page of them, read in the same
+few queries however many cases."""
 from __future__ import annotations
 
 import uuid
@@ -8,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import load_only, raiseload
 
 from services.audit.events import record_event
-from services.authorizations.operations import authorizations_for_case
+from services.authorizations.operations import authorizations_of_cases
 from services.cases import states as case_states
 from services.cases.policy import ensure_relative_owns
 from services.cases.requirements import missing_documents, required_documents
@@ -18,6 +20,7 @@ from storage.db import session as db
 from storage.models.accounts import Account
 from storage.models.cases import Case, CaseDecision, CaseStatusChange, Document
 from storage.models.prisoners import Prisoner
+from storage.paging import Page, paginate
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +57,7 @@ _DOCUMENTS, _DOCUMENTS_OF_CASES = _one_and_many(
            Document.uploaded_at).order_by(Document.created_at, Document.id), Document.case_id)
 
 
-def _view(case: CaseRecord, documents: list[Any]) -> dict[str, Any]:
+def _view(case: CaseRecord, documents: list[Any], authorizations: list[Any]) -> dict[str, Any]:
     """The case as its relative sees it: no checks, scores, officer notes or registry data."""
     return {
         "id": case.id, "status": case.status, "relationship": case.relationship,
@@ -63,16 +66,16 @@ def _view(case: CaseRecord, documents: list[Any]) -> dict[str, Any]:
         "required_documents": required_documents(case),
         "missing_documents": missing_documents(case, documents),
         "status_history": [change._asdict() for change in case.history],
-        "authorizations": (authorizations_for_case(case.id)
-                           if case.status in case_states.AFTER_APPROVAL else []),
+        "authorizations": authorizations,
         "created_at": case.created_at, "updated_at": case.updated_at,
     }
 
 
 def relative_views(case_ids: list[uuid.UUID],
                    owner_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
-    """The relative's view of each case, in the order given, in three queries however many.
-    With `owner_id`, a case that is not hers answers 404 before anything else is read."""
+    """The relative's view of each case, in the order given, in three queries however many
+    (four once one is approved). With `owner_id`, a case that is not hers answers 404 before
+    anything else is read."""
     if not case_ids:
         return []
     session = db()
@@ -92,8 +95,10 @@ def relative_views(case_ids: list[uuid.UUID],
     documents: dict[uuid.UUID, list[Any]] = defaultdict(list)
     for document in connection.execute(queries[2], params):
         documents[document.case_id].append(document)
+    authorizations = authorizations_of_cases(
+        [case_id for case_id in case_ids if rows[case_id].status in case_states.AFTER_APPROVAL])
     return [_view(CaseRecord(**rows[case_id]._mapping, history=history[case_id]),
-                  documents[case_id]) for case_id in case_ids]
+                  documents[case_id], authorizations[case_id]) for case_id in case_ids]
 
 
 def relative_view(case: Case) -> dict[str, Any]:
@@ -105,27 +110,72 @@ def read_relative_case(case_id: uuid.UUID, account_id: uuid.UUID) -> dict[str, A
     return relative_views([case_id], owner_id=account_id)[0]
 
 
-def _candidates(case: Case) -> list[dict[str, Any]]:
-    stored = case.match_candidates or []
-    ids = [uuid.UUID(c["prisoner_id"]) for c in stored]
-    prisoners = {p.id: p for p in db().execute(
-        select(Prisoner).where(Prisoner.id.in_(ids))).scalars()} if ids else {}
-    return [{"prisoner": prisoners[uuid.UUID(c["prisoner_id"])], "score": c["score"],
-             "matched_on": c["matched_on"]}
-            for c in stored if uuid.UUID(c["prisoner_id"]) in prisoners]
+def list_cases(account_id: uuid.UUID, *, cursor: str | None,
+               limit: int) -> Page[dict[str, Any]]:
+    """A relative's cases, oldest first: the page is found on (created_at, id) alone, then
+    its views are read together."""
+    page = paginate(select(Case).where(Case.account_id == account_id)
+                    .options(load_only(Case.id, Case.created_at), raiseload(Case.history)),
+                    [Case.created_at, Case.id], cursor, limit)
+    return page.map(lambda cases: relative_views([case.id for case in cases]))
+
+
+def _candidates(case: Case, prisoners: dict[uuid.UUID, Prisoner]) -> list[dict[str, Any]]:
+    """The stored match candidates whose record is still in the registry."""
+    found = []
+    for candidate in case.match_candidates or []:
+        prisoner = prisoners.get(uuid.UUID(candidate["prisoner_id"]))
+        if prisoner is not None:
+            found.append({"prisoner": prisoner, "score": candidate["score"],
+                          "matched_on": candidate["matched_on"]})
+    return found
+
+
+def _by_id(model: Any, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    if not ids:
+        return {}
+    return {row.id: row for row in db().execute(
+        select(model).where(model.id.in_(ids))).scalars()}
+
+
+def staff_views(cases: list[Case], viewer: Account) -> list[dict[str, Any]]:
+    """The relative's view of each case plus the checks, the registry side and the decisions,
+    in the order given and in the same few queries however many; every staff view of a case
+    is in the audit log."""
+    for case in cases:
+        record_event("case.view", viewer, subject_type="case", subject_id=case.id)
+    if not cases:
+        return []
+    ids = [case.id for case in cases]
+    decisions: dict[uuid.UUID, list[CaseDecision]] = defaultdict(list)
+    for decision in db().execute(select(CaseDecision).where(CaseDecision.case_id.in_(ids))
+                                 .order_by(CaseDecision.at, CaseDecision.id)).scalars():
+        decisions[decision.case_id].append(decision)
+    views = relative_views(ids)
+    accounts = _by_id(Account, {case.account_id for case in cases})
+    prisoners = _by_id(Prisoner, {uuid.UUID(c["prisoner_id"]) for case in cases
+                                  for c in case.match_candidates or []}
+                       | {case.prisoner_id for case in cases if case.prisoner_id})
+    return [{
+        **view,
+        "applicant_account": accounts.get(case.account_id),
+        "checks": case.checks or [],
+        "match_candidates": _candidates(case, prisoners),
+        "linked_prisoner": prisoners.get(case.prisoner_id) if case.prisoner_id else None,
+        "decisions": decisions[case.id],
+    } for case, view in zip(cases, views, strict=True)]
 
 
 def staff_view(case: Case, viewer: Account) -> dict[str, Any]:
-    """The relative's view plus the checks, the registry side and the decisions; every
-    staff view of a case is in the audit log."""
-    record_event("case.view", viewer, subject_type="case", subject_id=case.id)
-    decisions = db().execute(select(CaseDecision).where(CaseDecision.case_id == case.id)
-                             .order_by(CaseDecision.at, CaseDecision.id)).scalars().all()
-    return {
-        **relative_view(case),
-        "applicant_account": db().get(Account, case.account_id),
-        "checks": case.checks or [],
-        "match_candidates": _candidates(case),
-        "linked_prisoner": db().get(Prisoner, case.prisoner_id) if case.prisoner_id else None,
-        "decisions": list(decisions),
-    }
+    return staff_views([case], viewer)[0]
+
+
+def list_queue(status: str | None = None, *, cursor: str | None, limit: int,
+               viewer: Account) -> Page[dict[str, Any]]:
+    """Submitted cases (never a draft), oldest submission first, as staff see them."""
+    query = (select(Case).where(Case.status != "draft", Case.submitted_at.is_not(None))
+             .options(raiseload(Case.history)))
+    if status:
+        query = query.where(Case.status == status)
+    page = paginate(query, [Case.submitted_at, Case.id], cursor, limit)
+    return page.map(lambda cases: staff_views(cases, viewer))
