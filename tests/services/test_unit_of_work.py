@@ -29,12 +29,14 @@ def _sent(data_dir) -> list[dict]:
 
 def test_commit_writes_events_then_sends_messages_then_runs_hooks(app, data_dir):
     seen = []
+    before = len(_sent(data_dir))
     record_event("test.unit", SYSTEM, subject_type="test")
     notify("a@example.org", "verification_code", "uk", code="123456")
     unit_of_work.after_commit(lambda: seen.append(len(_sent(data_dir))))
-    assert _sent(data_dir) == [] and seen == []
+    assert len(_sent(data_dir)) == before and seen == []
     unit_of_work.commit()
     assert _events("test.unit") == 1
+    assert len(_sent(data_dir)) == before + 1
     message = _sent(data_dir)[-1]
     assert message["to"] == "a@example.org" and message["code"] == "123456"
     assert message["language"] == "uk"
