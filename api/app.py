@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from flask_smorest import Api
+from sqlalchemy import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.errors import register_error_handlers
@@ -19,13 +20,14 @@ from services.bootstrap import build_runtime
 from services.core import runtime
 from services.core.settings import Settings
 from storage.keys import load_or_create_secret
+from storage.object_store import ObjectStore
 
 
 @dataclass
 class Extension:
     settings: Settings
-    engine: Any
-    objects: Any
+    engine: Engine
+    objects: ObjectStore
     runtime: runtime.Runtime
 
 
@@ -36,9 +38,10 @@ def _jwt_secret(settings: Settings) -> bytes:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The app, configured by the environment and then by `config` (Settings field names)."""
+    configure_logging()
     settings = Settings.from_env(config)
     settings.check_production()
-    configure_logging()
     app = Flask("kinpass")
     app.config.update(
         API_TITLE="KinPass", API_VERSION="v1", OPENAPI_VERSION="3.0.3",

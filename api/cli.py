@@ -13,6 +13,7 @@ import click
 from gunicorn.app.base import BaseApplication
 from prometheus_client import multiprocess, values
 from rq import SimpleWorker
+from sqlalchemy import Engine
 
 from api.app import create_app
 from api.jobs import run_pending_checks
@@ -24,7 +25,8 @@ from services.authorizations.offline import verify_offline
 from services.authorizations.signing_keys import rotate_signing_key
 from services.bootstrap import build_runtime
 from services.core import unit_of_work
-from services.core.settings import Settings
+from services.core.runtime import Runtime
+from services.core.settings import ConfigError, Settings
 from services.maintenance.gc import collect_garbage
 from services.maintenance.key_rotation import rotate_kek
 from services.registry.prisoner_import import import_prisoners
@@ -34,11 +36,16 @@ from storage.migrate import upgrade
 from storage.vocabulary import VerificationResult
 
 
-def _runtime() -> Any:
-    settings = Settings.from_env()
-    settings.check_production()
-    engine, rt = build_runtime(settings)
-    return engine, rt
+def _runtime() -> tuple[Engine, Runtime]:
+    """The runtime from the environment; a configuration it cannot start with is one line on
+    stderr and exit 2, not a traceback."""
+    try:
+        settings = Settings.from_env()
+        settings.check_production()
+        return build_runtime(settings)
+    except (ConfigError, ValueError) as exc:
+        click.echo(json.dumps({"error": str(exc)}), err=True)
+        sys.exit(2)
 
 
 def _emit(value: Any) -> None:
@@ -59,10 +66,12 @@ def migrate() -> None:
 
 
 @main.command()
-@click.option("--workers", type=int, default=lambda: int(os.environ.get("KINPASS_WORKERS", "3")))
-def serve(workers: int) -> None:
+@click.option("--workers", type=int, default=None, help="Default: KINPASS_WORKERS")
+def serve(workers: int | None) -> None:
     """Migrate, then serve the API with gunicorn on KINPASS_BIND."""
     engine, rt = _runtime()
+    if workers is None:
+        workers = rt.settings.workers
     upgrade(engine)
     engine.dispose()
     metrics_dir = Path(rt.settings.data_dir) / "metrics"

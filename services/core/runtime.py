@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+
+from auth.ratelimit import Limiter
+from services.core.settings import Settings
+from storage.hpke_keys import DatabaseHpkeKeyring
+from storage.keys import KeyProvider
+from storage.notifier import Notifier
+from storage.object_store import ObjectStore
 
 
 @dataclass
 class Runtime:
-    settings: Any
-    keys: Any = None          # storage.keys key provider (KEK)
-    objects: Any = None       # storage.object_store.ObjectStore
-    notifier: Any = None      # storage.notifier.Notifier
-    limiter: Any = None       # auth.ratelimit.Limiter
-    hmac_key: Callable[[], bytes] | None = None  # services.core.secrets: the shared HMAC key
-    extras: dict[str, Any] | None = None
+    settings: Settings
+    keys: KeyProvider  # the KEK
+    objects: ObjectStore
+    notifier: Notifier
+    limiter: Limiter
+    hmac_key: Callable[[], bytes]  # services.core.secrets: the shared HMAC key
+    hpke_keyring: DatabaseHpkeKeyring  # the server keys clients seal documents' data keys to
     _pepper: bytes | None = field(default=None, init=False, repr=False)
 
     @property
@@ -24,8 +30,6 @@ class Runtime:
         the same on every instance, read from the database on first use."""
         if self._pepper is not None:
             return self._pepper
-        if self.hmac_key is None:
-            raise RuntimeError("KinPass runtime has no HMAC key")
         return self.hmac_key()
 
     @pepper.setter

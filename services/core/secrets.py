@@ -12,14 +12,13 @@ never used again.
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from storage.db import session as db
-from storage.keys import decode_configured_key, wrapped_kid
+from storage.keys import KeyProvider, decode_configured_key, wrapped_kid
 from storage.models.secrets import ServiceSecret
 
 HMAC_KEY = "hmac-key"
@@ -43,7 +42,7 @@ def _wrapped(session: Session, name: str) -> bytes | None:
     return session.scalar(select(ServiceSecret.wrapped).where(ServiceSecret.name == name))
 
 
-def _load(name: str, keys: Any) -> tuple[bytes, bool]:
+def _load(name: str, keys: KeyProvider) -> tuple[bytes, bool]:
     """The secret, and whether it is committed (made by an earlier transaction)."""
     session = db()
     wrapped = _wrapped(session, name)
@@ -64,7 +63,7 @@ def _load(name: str, keys: Any) -> tuple[bytes, bool]:
 class SharedSecret:
     """A callable giving the secret ``name``, read once committed and cached from then on."""
 
-    def __init__(self, name: str, keys: Any) -> None:
+    def __init__(self, name: str, keys: KeyProvider) -> None:
         self.name = name
         self._keys = keys
         self._value: bytes | None = None
@@ -88,7 +87,7 @@ class FixedSecret:
         return self._value
 
 
-def rewrap_secrets(keys: Any) -> int:
+def rewrap_secrets(keys: KeyProvider) -> int:
     """Re-wrap every stored secret under the KEK that is active now (after a KEK rotation)."""
     rows = [row for row in db().execute(select(ServiceSecret)).scalars()
             if wrapped_kid(row.wrapped) != keys.active_kid]

@@ -1,35 +1,53 @@
-"""Configuration: KINPASS_* environment variables over embedded defaults."""
+"""Configuration: one `Settings` field per KINPASS_* environment variable.
+
+A field's variable is KINPASS_ and the field's name in capitals; its annotation says how the
+text is read and its default is the embedded one, so a new setting is one line (and one row in
+the README's table). Overrides, such as the app factory's `config`, use the field names. A name
+that is neither is a typo: an override is refused at once; a variable is refused in production
+and warned about once otherwise.
+"""
 from __future__ import annotations
 
+import difflib
+import logging
 import os
-from dataclasses import dataclass, field, fields, replace
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
-DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024
+PREFIX = "KINPASS_"
 MIN_JWT_SECRET_BYTES = 32  # HS256: a key no shorter than the hash (RFC 7518 3.2)
+# Read by `kinpass upload`'s options, the tests, the benchmarks and CI; never by the server.
+OTHER_VARIABLES = frozenset({"KINPASS_TOKEN", "KINPASS_URL", "KINPASS_TEST_DATABASE_URL",
+                             "KINPASS_BENCH_DATABASE_URL", "KINPASS_CI_DATABASE_URL"})
+
+log = logging.getLogger("kinpass.config")
+_warned: set[str] = set()
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+class ConfigError(RuntimeError):
+    """A configuration the process refuses to start with; the message is one line."""
 
 
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"
     data_dir: str = "./instance"
-    database_url: str = ""
+    database_url: str = ""  # empty: SQLite in the data dir
     storage_url: str = "file://"
     s3_endpoint_url: str | None = None
     redis_url: str | None = None
     notifier: str = "log"
-    max_upload_bytes: int = DEFAULT_MAX_UPLOAD
+    max_upload_bytes: int = 20 * 1024 * 1024
     max_json_bytes: int = 256 * 1024
     issuer: str = "https://kinpass.example"
     bind: str = "127.0.0.1:8000"
+    workers: int = 3
     kek: str | None = None
     kms_key_id: str | None = None
+    kms_endpoint_url: str | None = None
     jwt_secret: str | None = None
     hmac_key: str | None = None  # else the shared one in the database, wrapped by the KEK
     retention_days: int = 180
@@ -37,46 +55,27 @@ class Settings:
     metrics_token: str | None = None
     audit_checkpoint_events: int = 1000
     audit_checkpoint_minutes: int = 60
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
         return self.env == "production"
 
     @classmethod
-    def from_env(cls, overrides: dict[str, Any] | None = None) -> Settings:
-        data_dir = _env("KINPASS_DATA_DIR", "./instance")
-        values: dict[str, Any] = {
-            "env": _env("KINPASS_ENV", "development"),
-            "data_dir": data_dir,
-            "database_url": _env("KINPASS_DATABASE_URL", ""),
-            "storage_url": _env("KINPASS_STORAGE_URL", "file://"),
-            "s3_endpoint_url": _env("KINPASS_S3_ENDPOINT_URL"),
-            "redis_url": _env("KINPASS_REDIS_URL"),
-            "notifier": _env("KINPASS_NOTIFIER", "log"),
-            "max_upload_bytes": int(_env("KINPASS_MAX_UPLOAD_BYTES", str(DEFAULT_MAX_UPLOAD))),
-            "issuer": _env("KINPASS_ISSUER", "https://kinpass.example"),
-            "bind": _env("KINPASS_BIND", "127.0.0.1:8000"),
-            "kek": _env("KINPASS_KEK"),
-            "kms_key_id": _env("KINPASS_KMS_KEY_ID"),
-            "jwt_secret": _env("KINPASS_JWT_SECRET"),
-            "hmac_key": _env("KINPASS_HMAC_KEY"),
-            "retention_days": int(_env("KINPASS_RETENTION_DAYS", "180")),
-            "proxy_hops": int(_env("KINPASS_PROXY_HOPS", "0")),
-            "metrics_token": _env("KINPASS_METRICS_TOKEN"),
-            "audit_checkpoint_events": int(_env("KINPASS_AUDIT_CHECKPOINT_EVENTS", "1000")),
-            "audit_checkpoint_minutes": int(_env("KINPASS_AUDIT_CHECKPOINT_MINUTES", "60")),
-        }
-        known = {f.name for f in fields(cls)}
-        for key, value in (overrides or {}).items():
-            if key in known:
-                values[key] = value
-            else:
-                values.setdefault("extra", {})[key] = value
-        settings = cls(**values)
+    def from_env(cls, overrides: Mapping[str, Any] | None = None,
+                 environ: Mapping[str, str] | None = None) -> Settings:
+        """The environment's KINPASS_* variables (os.environ unless given), then `overrides`."""
+        environ = os.environ if environ is None else environ
+        overrides = dict(overrides or {})
+        for key, value in overrides.items():
+            _check_override(key, value)
+        values = {spec.name: _parse(spec, environ[spec.variable])
+                  for spec in SPECS.values()
+                  if spec.name not in overrides and environ.get(spec.variable, "") != ""}
+        settings = cls(**values, **overrides)
         if not settings.database_url:
             db_path = Path(settings.data_dir).resolve() / "kinpass.db"
             settings = replace(settings, database_url=f"sqlite:///{db_path}")
+        _report_unknown_variables(environ, settings.production)
         return settings
 
     def check_production(self) -> None:
@@ -93,4 +92,60 @@ class Settings:
         elif len(self.jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
             problems.append(f"KINPASS_JWT_SECRET must hold at least {MIN_JWT_SECRET_BYTES} bytes")
         if problems:
-            raise RuntimeError("refusing to start in production: " + "; ".join(problems))
+            raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one setting is read: its field, its variable, the type of its value."""
+    name: str
+    variable: str
+    kind: type
+    optional: bool
+
+
+def _spec(name: str, hint: Any) -> FieldSpec:
+    kinds = set(hint.__args__) if isinstance(hint, types.UnionType) else {hint}
+    optional = type(None) in kinds
+    (kind,) = kinds - {type(None)}
+    return FieldSpec(name, PREFIX + name.upper(), kind, optional)
+
+
+_HINTS = get_type_hints(Settings)
+SPECS: dict[str, FieldSpec] = {f.name: _spec(f.name, _HINTS[f.name]) for f in fields(Settings)}
+VARIABLES = frozenset(spec.variable for spec in SPECS.values())
+
+
+def _closest(name: str, known: frozenset[str] | dict[str, Any]) -> str:
+    return difflib.get_close_matches(name, sorted(known), n=1, cutoff=0)[0]
+
+
+def _parse(spec: FieldSpec, text: str) -> Any:
+    if spec.kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{spec.variable} must be a whole number, not {text!r}") from None
+    return text
+
+
+def _check_override(key: str, value: Any) -> None:
+    spec = SPECS.get(key)
+    if spec is None:
+        raise ConfigError(f"unknown setting {key!r} (did you mean {_closest(key, SPECS)!r}?)")
+    if value is None and spec.optional:
+        return
+    if not isinstance(value, spec.kind) or isinstance(value, bool):
+        raise ConfigError(f"setting {key!r} must be {spec.kind.__name__}, not {value!r}")
+
+
+def _report_unknown_variables(environ: Mapping[str, str], production: bool) -> None:
+    known = VARIABLES | OTHER_VARIABLES
+    problems = [f"unknown variable {name} (did you mean {_closest(name, known)}?)"
+                for name in sorted(environ) if name.startswith(PREFIX) and name not in known]
+    if problems and production:
+        raise ConfigError("refusing to start in production: " + "; ".join(problems))
+    for problem in problems:
+        if problem not in _warned:
+            _warned.add(problem)
+            log.warning(problem)

@@ -1,12 +1,15 @@
-"""KINPASS_ENV=production refuses the conveniences that only make sense on a laptop."""
+"""KINPASS_ENV=production refuses the conveniences that only make sense on a laptop; the app
+factory and the command line refuse a configuration they cannot read."""
 from __future__ import annotations
 
 import base64
 
 import pytest
+from click.testing import CliRunner
 
 from api.app import create_app
-from services.core.settings import Settings
+from api.cli import main
+from services.core.settings import ConfigError, Settings
 
 KEK = base64.b64encode(bytes(range(32))).decode()
 GOOD = {"env": "production", "database_url": "postgresql://db.internal/kinpass", "kek": KEK,
@@ -38,3 +41,38 @@ def test_development_runs_on_the_embedded_defaults():
     settings = Settings.from_env({"env": "development"})
     settings.check_production()
     assert settings.database_url.startswith("sqlite")
+
+
+def test_the_app_factory_refuses_a_mistyped_setting(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown setting 'kms_endpoint' "
+                                          r"\(did you mean 'kms_endpoint_url'\?\)"):
+        create_app({"data_dir": str(tmp_path), "kms_endpoint": "http://127.0.0.1:1"})
+    assert not (tmp_path / "kinpass.db").exists()
+
+
+def test_the_app_factory_refuses_a_mistyped_variable_in_production(tmp_path, monkeypatch):
+    monkeypatch.setenv("KINPASS_JWT_SECRETS", "s" * 48)
+    with pytest.raises(ConfigError, match=r"unknown variable KINPASS_JWT_SECRETS "
+                                          r"\(did you mean KINPASS_JWT_SECRET\?\)"):
+        create_app({**GOOD, "data_dir": str(tmp_path)})
+    assert not (tmp_path / "kinpass.db").exists()
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["gc"], ["serve"]])
+def test_the_command_line_names_a_malformed_number_in_one_line(tmp_path, monkeypatch, command):
+    monkeypatch.setenv("KINPASS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KINPASS_RETENTION_DAYS", "abc")
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 2
+    assert result.stderr == ('{"error": "KINPASS_RETENTION_DAYS must be a whole number, '
+                             "not 'abc'\"}\n")
+    assert not (tmp_path / "kinpass.db").exists()
+
+
+def test_the_command_line_refuses_production_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("KINPASS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KINPASS_ENV", "production")
+    result = CliRunner().invoke(main, ["migrate"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith('{"error": "refusing to start in production: ')
+    assert result.stderr.count("\n") == 1
