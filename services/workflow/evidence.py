@@ -13,7 +13,10 @@ from services.registry.prisoners import Candidate, match_prisoners
 from storage.db import session as db
 from storage.models.cases import Case, Document
 from storage.models.prisoners import Prisoner
-from storage.vocabulary import IDENTITY_KINDS, DocumentKind, DocumentStatus
+from storage.vocabulary import IDENTITY_KINDS, CheckOutcome, DocumentKind, DocumentStatus
+
+CLEAR, CONSIDER, FAIL = CheckOutcome.CLEAR, CheckOutcome.CONSIDER, CheckOutcome.FAIL
+Outcome = tuple[CheckOutcome, str]
 
 STRONG_MATCH = 0.85
 CANDIDATES_KEPT = 5
