@@ -33,7 +33,7 @@ from services.core import unit_of_work
 from services.registry import prisoners
 from storage.db import session as db
 from storage.models import Base, PrisonerBlockingKey
-from tests.services.test_matching import SEED, build_registry, queries_for
+from tests.support.registry import SEED, build_registry, queries_for
 
 KINDS = ("cyrillic", "icao", "gost_52535_tc", "mvd_310", "surname_typo", "no_patronymic",
          "swapped_date", "feminine_surname", "combined")

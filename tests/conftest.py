@@ -5,44 +5,34 @@ worker gets its own database, <db>_<worker>, created fresh for the session.
 """
 from __future__ import annotations
 
-import json
-import os
 import secrets
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
-import pyotp
 import pytest
-from moto.server import ThreadedMotoServer
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from api.app import create_app
 from services.core import runtime
-from storage.db import bind_engine, normalize_url, session as db
+from storage.db import bind_engine, session as db
 from storage.migrate import stamp
 from storage.models import Base
-
-PG_URL = os.environ.get("KINPASS_TEST_DATABASE_URL")
-
-
-def _worker_database(worker_id: str) -> str:
-    url = make_url(normalize_url(PG_URL))
-    name = f"{url.database}_{worker_id}".replace("-", "_")
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+from tests.support.accounts import (
+    PASSWORD,
+    create_staff,
+    outbox_messages,
+    register_relative as register_relative_account,
+)
+from tests.support.databases import PG_URL, fresh_database, worker_name
+from tests.support.http import closed_port_url as closed_port_url_of_loopback
+from tests.support.s3 import moto_server
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     if PG_URL:
-        return _worker_database(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+        return fresh_database(worker_name())
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'kinpass.db'}"
 
 
@@ -105,12 +95,7 @@ def client(app):
 def outbox(data_dir):
     path = data_dir / "outbox.jsonl"
     path.write_text("")
-
-    def messages(to: str | None = None) -> list[dict]:
-        lines = [json.loads(line) for line in path.read_text().splitlines() if line]
-        return [m for m in lines if to is None or m["to"] == to]
-
-    return messages
+    return lambda to=None: outbox_messages(path, to)
 
 
 @pytest.fixture
@@ -118,17 +103,11 @@ def register_relative(client, outbox):
     """Register, verify and log in a relative; returns (login, password, tokens)."""
     counter = iter(range(10_000))
 
-    def make(email: str | None = None, language: str = "ru", password: str = "Kyiv-Reunion-2026"):
+    def make(email: str | None = None, language: str = "ru", password: str = PASSWORD):
         email = email or f"mother{next(counter)}@example.org"
-        r = client.post("/v1/auth/register", json={
-            "email": email, "password": password, "full_name": "Мария Иванова",
-            "language": language})
-        assert r.status_code == 202, r.get_json()
-        code = outbox(email)[-1]["code"]
-        assert client.post("/v1/auth/verify", json={"login": email, "code": code}).status_code == 200
-        r = client.post("/v1/auth/login", json={"login": email, "password": password})
-        assert r.status_code == 200, r.get_json()
-        return email, password, r.get_json()
+        tokens = register_relative_account(client, outbox, email, language=language,
+                                           password=password)
+        return email, password, tokens
 
     return make
 
@@ -136,55 +115,19 @@ def register_relative(client, outbox):
 @pytest.fixture
 def make_staff(client):
     """Create a staff account through the service and log in with TOTP; returns tokens."""
-    from services.accounts import operations as accounts
-    from services.audit.events import SYSTEM
-    from services.core import unit_of_work
-
     counter = iter(range(10_000))
 
     def make(role: str, email: str | None = None) -> dict:
-        email = email or f"{role}{next(counter)}@kinpass.example"
-        created = accounts.create_staff(email=email, full_name=role.title(), role=role,
-                                        actor=SYSTEM)
-        unit_of_work.commit()
-        db.remove()
-        otp = pyotp.TOTP(created["totp_secret"]).now()
-        r = client.post("/v1/auth/login", json={"login": email, "password": created["password"],
-                                                "otp": otp})
-        assert r.status_code == 200, r.get_json()
-        return {**created, **r.get_json()}
+        return create_staff(client, role, email or f"{role}{next(counter)}@kinpass.example")
 
     return make
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-# A real S3/KMS-speaking server (moto's server mode) on loopback, reached with real boto3.
-FAKE_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-}
 
 
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[str]:
     """Endpoint URL of a moto server on 127.0.0.1 (free port), with fake credentials set."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in FAKE_AWS_ENV.items():
-            mp.setenv(name, value)
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-            mp.delenv(name, raising=False)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
@@ -202,7 +145,4 @@ def s3_bucket(s3_client) -> str:
 @pytest.fixture
 def closed_port_url() -> str:
     """An http URL on loopback where nothing listens."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return closed_port_url_of_loopback()

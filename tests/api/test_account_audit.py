@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from services.audit.reading import verify_chain
 from storage.db import session as db
 from storage.models import AuditEvent
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 
 def _events() -> list[AuditEvent]:

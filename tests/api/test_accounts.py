@@ -5,7 +5,7 @@ import time
 import pyotp
 import pytest
 
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 PASSWORD = "Kyiv-Reunion-2026"
 

@@ -4,9 +4,10 @@ from datetime import date
 
 from storage.db import session as db
 from storage.models.audit import AuditEvent
-from tests.api.case_support import (
+from tests.support.cases import (
     BIRTH_CERTIFICATE,
     CASE_BODY,
+    add_document,
     add_prisoner,
     checks_of,
     complete_documents,
@@ -14,7 +15,7 @@ from tests.api.case_support import (
     submitted_case,
     td3,
 )
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 ALL_CHECKS = ["document_integrity", "mrz_valid", "document_not_expired",
               "applicant_matches_document", "relationship_evidence", "registry_match",
@@ -219,7 +220,6 @@ def test_request_info_loop(client, register_relative, make_staff, outbox):
     r = client.patch(f"/v1/cases/{case['id']}", json={"soldier": {"unit": None}},
                      headers=bearer(token))
     assert r.status_code == 200 and "unit" not in r.get_json()["soldier"]
-    from tests.api.case_support import add_document
     add_document(case["id"], "birth_certificate", fields=BIRTH_CERTIFICATE)
     r = client.post(f"/v1/cases/{case['id']}/submit", headers=bearer(token))
     assert r.status_code == 202 and r.get_json()["status"] == "in_review"

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from services.audit import events as audit, reading as audit_reading
 from storage.db import session as db, utcnow
 from storage.models import AuditEvent
-from tests.api.case_support import BIRTH_CERTIFICATE, add_prisoner, open_case, td3
-from tests.api.documents_support import MARKER, jpeg, upload
-from tests.conftest import bearer
+from tests.support.cases import BIRTH_CERTIFICATE, add_prisoner, open_case, td3
+from tests.support.documents import MARKER, jpeg, upload
+from tests.support.http import bearer
 
 
 def _iso(moment) -> str:

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from services.authorizations import qr as qr_codes
 from storage.db import session as db, utcnow
 from storage.models import AuditEvent, Authorization, Prisoner
-from tests.api.conftest_authz import World, hours, iso
-from tests.conftest import bearer
+from tests.support.http import bearer
+from tests.support.world import World, hours, iso
 
 UNKNOWN_ID = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
 

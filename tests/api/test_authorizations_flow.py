@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from jwcrypto import jwk, jwt as jose_jwt
 
-from tests.api.case_support import add_prisoner, submitted_case
-from tests.api.conftest_authz import hours, iso
-from tests.conftest import bearer
+from tests.support.cases import add_prisoner, submitted_case
+from tests.support.http import bearer
+from tests.support.world import hours, iso
 
 
 def test_from_submission_to_handover(client, register_relative, make_staff, outbox):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from api.app import create_app
 from storage.db import session as db
 from storage.models import Account
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 GOOD = {"email": "x@example.org", "password": "Kyiv-Reunion-2026", "full_name": "X"}
 

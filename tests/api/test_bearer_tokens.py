@@ -9,7 +9,7 @@ import pytest
 
 from auth import tokens
 from storage.domain_errors import TokenExpired, Unauthorized
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 
 def _claims(token: str) -> dict:

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from storage.db import session as db
 from storage.models.audit import AuditEvent
-from tests.api.case_support import (
+from tests.support.cases import (
     APPLICANT,
     CASE_BODY,
     SOLDIER,
@@ -15,7 +15,7 @@ from tests.api.case_support import (
     submitted_case,
     td3,
 )
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 RELATIVE_KEYS = {"id", "status", "relationship", "applicant", "soldier", "documents",
                  "required_documents", "missing_documents", "status_history",

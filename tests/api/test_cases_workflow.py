@@ -13,14 +13,14 @@ from services.core import runtime
 from services.workflow import jobs as case_jobs
 from storage.db import session as db, utcnow
 from storage.models.cases import Case, Document
-from tests.api.case_support import (
+from tests.support.cases import (
     add_document,
     add_prisoner,
     complete_documents,
     open_case,
     submitted_case,
 )
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 
 def _approved(client, token, make_staff):

@@ -17,7 +17,7 @@ from services.authorizations import jws
 from storage.db import session as db, utcnow
 from storage.models import AuditEvent, Authorization, Prisoner
 from storage.models.cases import Case
-from tests.api.conftest_authz import World, hours
+from tests.support.world import World, hours
 
 
 @pytest.fixture

@@ -24,9 +24,10 @@ from sqlalchemy import create_engine, select, text
 
 from api.app import create_app
 from storage.models.cases import Document
-from tests.api import documents_support as docs
-from tests.api.serving import serve_kinpass, wait_healthy
-from tests.conftest import FAKE_AWS_ENV, bearer
+from tests.support import documents as docs
+from tests.support.http import bearer
+from tests.support.s3 import FAKE_AWS_ENV
+from tests.support.serving import serve_kinpass, wait_healthy
 
 BOUND_SECONDS = 45
 

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.api.assurance_support import (
+from tests.support.assurance import (
     Callers,
     assert_problem,
     collected_routes,

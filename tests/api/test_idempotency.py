@@ -11,8 +11,8 @@ from storage.db import session as db, utcnow
 from storage.models.accounts import Account
 from storage.models.cases import Case
 from storage.models.requests import IdempotencyRecord
-from tests.api.case_support import CASE_BODY
-from tests.conftest import bearer
+from tests.support.cases import CASE_BODY
+from tests.support.http import bearer
 
 
 def test_concurrent_retries_create_one_case(app, register_relative):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import urllib.request
 
 from api.app import create_app
-from tests.api.serving import serve_kinpass
+from tests.support.serving import serve_kinpass
 
 
 def test_metrics_hidden_without_token(client):

@@ -15,8 +15,8 @@ from services.core import unit_of_work
 from storage.db import session as db
 from storage.domain_errors import InvalidCiphertext
 from storage.keys import KmsKeyProvider, kms_client
-from tests.api import documents_support as docs
-from tests.api.assurance_support import (
+from tests.support import documents as docs
+from tests.support.assurance import (
     ROLES,
     Callers,
     app_routes,
@@ -25,8 +25,8 @@ from tests.api.assurance_support import (
     served_document,
     snapshot,
 )
-from tests.api.conftest_authz import World
-from tests.conftest import bearer
+from tests.support.http import bearer
+from tests.support.world import World
 
 ROUTES = collected_routes()
 DOCUMENT = served_document()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from storage.db import session as db
 from storage.models import AuditEvent, PrisonerBlockingKey
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 BASE = "/v1/admin/prisoners"
 YURI = {"registry_number": "UA-2024-000123", "surname": "Щербаков", "given_name": "Юрий",

@@ -11,7 +11,7 @@ from api.cli import main
 from services.registry import prisoner_import
 from storage.db import session as db
 from storage.models import AuditEvent, Prisoner, PrisonerBlockingKey
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 URL = "/v1/admin/prisoners/import"
 HEADER = "registry_number,surname,given_name,patronymic,birth_date,birth_place,status\n"

@@ -15,8 +15,8 @@ from services.registry import prisoners
 from services.registry.matching import MatchQuery, PersonRecord
 from storage.db import session as db
 from storage.models import AuditEvent
-from tests.conftest import bearer
-from tests.services.test_matching import SEED, build_registry, queries_for
+from tests.support.http import bearer
+from tests.support.registry import SEED, build_registry, queries_for
 
 URL = "/v1/admin/prisoners/match"
 REGISTRY_SIZE = 3000

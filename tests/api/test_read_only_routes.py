@@ -11,8 +11,8 @@ from services.audit.events import SYSTEM, record_event
 from services.core import unit_of_work
 from storage.db import ReadOnlyWriteError, session as db, set_read_only
 from storage.models.audit import AuditEvent
-from tests.api.case_support import open_case
-from tests.conftest import bearer
+from tests.support.cases import open_case
+from tests.support.http import bearer
 
 
 def test_only_get_routes_are_read_only(app):

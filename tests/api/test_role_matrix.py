@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 ROLES = ("relative", "officer", "supervisor", "auditor", "checkpoint", "admin")
 NOBODY = str(uuid.uuid4())

@@ -15,7 +15,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings, strategies as st
 from schemathesis import GenerationMode
 
-from tests.api.assurance_support import ROLES, Callers, app_routes, served_document
+from tests.support.assurance import ROLES, Callers, app_routes, served_document
 
 EXAMPLES = 10
 BASE_URL = "http://localhost"

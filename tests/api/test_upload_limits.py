@@ -17,7 +17,7 @@ from api.cli import main
 from clients.reference import Client, UploadFailed
 from storage.db import session as db
 from storage.models.cases import Document
-from tests.api.documents_support import (
+from tests.support.documents import (
     declare,
     document_row,
     empty_local_store,
@@ -28,7 +28,7 @@ from tests.api.documents_support import (
     put,
     stored_keys,
 )
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 LIMIT = 256 * 1024
 

@@ -12,7 +12,7 @@ from services.core import runtime
 from services.core.settings import Settings
 from storage.db import session as db
 from storage.models import Base
-from tests.conftest import PG_URL, _worker_database
+from tests.support.databases import PG_URL, fresh_database
 
 
 class Deployment:
@@ -41,7 +41,7 @@ def deployment(app, tmp_path):
     """Asks for ``app`` so the session's runtime and engine are put back afterwards."""
     if PG_URL:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        url = _worker_database(f"isolated_{worker}")
+        url = fresh_database(f"isolated_{worker}")
     else:
         url = f"sqlite:///{tmp_path / 'isolated.db'}"
     deployment = Deployment(str(tmp_path / "data"), url)

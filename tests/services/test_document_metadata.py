@@ -12,8 +12,8 @@ from services.documents.metadata import DocumentMetadata, document_metadata, sea
 from storage.db import session as db
 from storage.domain_errors import InvalidCiphertext
 from storage.models.cases import Document
-from tests.api.documents_support import declare, document_row, jpeg, open_case
-from tests.conftest import bearer
+from tests.support.documents import declare, document_row, jpeg, open_case
+from tests.support.http import bearer
 
 MRZ = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
        "L898902C36UTO7408122F1204159ZE184226B<<<<<10")

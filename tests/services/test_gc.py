@@ -15,7 +15,7 @@ from services.maintenance.gc import collect_garbage
 from storage.db import session as db, utcnow
 from storage.models.audit import AuditEvent
 from storage.models.cases import Case, Document
-from tests.api.documents_support import (
+from tests.support.documents import (
     declare,
     document_row,
     empty_local_store,

@@ -14,7 +14,7 @@ from api.cli import main
 from services.authorizations import signing_keys
 from storage.db import session as db, utcnow
 from storage.models import AuditEvent, SigningKey
-from tests.api.conftest_authz import World, hours
+from tests.support.world import World, hours
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from storage.models import (
     ServiceSecret,
     SigningKey,
 )
-from tests.api.documents_support import CASE, jpeg, sha
+from tests.support.documents import CASE, jpeg, sha
 
 FIELDS = {"document_number": "4512 345678", "surname": "Иванова", "given_name": "Мария"}
 REASON = "identity check for the handover"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from api.cli import main
 from services.authorizations import jws
 from services.authorizations.offline import RevocationListError, verify_offline
-from tests.api.conftest_authz import World, hours
+from tests.support.world import World, hours
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "checkpoint.md"
 

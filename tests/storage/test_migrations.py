@@ -15,12 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from storage.db import EnumText, UtcDateTime, make_engine
 from storage.migrate import downgrade, upgrade
 from storage.models import Base
-from tests.conftest import PG_URL, _worker_database
+from tests.support.databases import PG_URL, fresh_database
 
 
 def _fresh_engine(tmp_path, name="migrated"):
     if PG_URL:
-        return make_engine(_worker_database(name))
+        return make_engine(fresh_database(name))
     return make_engine(f"sqlite:///{tmp_path / f'{name}.db'}")
 
 

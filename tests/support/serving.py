@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,9 @@ from sqlalchemy import create_engine
 
 from storage.migrate import stamp
 from storage.models import Base
+from tests.support.http import free_port
 
 START_SECONDS = 45
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_healthy(base: str, server: subprocess.Popen) -> None:

@@ -12,7 +12,7 @@ from services.documents.mrz import check_digit
 from services.registry.prisoners import create_prisoner
 from storage.db import session as db, utcnow
 from storage.models.cases import Document
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 APPLICANT = {"surname": "Иванова", "given_name": "Мария", "patronymic": "Петровна",
              "birth_date": "1971-04-02", "citizenship": "RUS"}

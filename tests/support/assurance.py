@@ -14,7 +14,7 @@ from api.app import create_app
 from storage.db import session as db
 from storage.models import Base
 from storage.models.audit import AuditEvent
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 ROLES = ("relative", "officer", "supervisor", "auditor", "checkpoint", "admin")
 BODY_METHODS = ("POST", "PUT", "PATCH")

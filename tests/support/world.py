@@ -15,14 +15,11 @@ from services.documents.metadata import seal_metadata
 from services.registry.prisoners import create_prisoner
 from storage.db import session as db, utcnow
 from storage.models.cases import Case, CaseStatusChange, Document
-from tests.conftest import bearer
+from tests.support.cases import APPLICANT, SOLDIER
+from tests.support.http import bearer
 
 SPECIMEN_MRZ = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
                 "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
-APPLICANT = {"surname": "Иванова", "given_name": "Мария", "patronymic": "Петровна",
-             "birth_date": "1971-04-02", "citizenship": "RUS"}
-SOLDIER = {"surname": "Иванов", "given_name": "Алексей", "patronymic": "Сергеевич",
-           "birth_date": "2001-09-14", "birth_place": "Курск"}
 
 
 def iso(moment: datetime) -> str:
