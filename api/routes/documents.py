@@ -13,7 +13,7 @@ from api.http import body_content_types
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
 from schemas.documents import DocumentCreatedOut, DocumentIn, DocumentOut
-from services.documents import operations as documents
+from services.documents import operations as documents, policy, shredding
 from storage.domain_errors import SizeMismatch
 from storage.sealed import MEDIA_TYPE as SEALED
 from storage.vocabulary import ContentType, Role
@@ -72,11 +72,11 @@ def put_content(document_id: UUID):
 @roles_required(Role.RELATIVE)
 @blp.response(200, DocumentOut)
 def get_document(document_id: UUID):
-    return documents.document_for_relative(document_id, current_account())
+    return policy.document_for_relative(document_id, current_account())
 
 
 @blp.route("/documents/<uuid:document_id>", methods=["DELETE"])
 @roles_required(Role.RELATIVE)
 @blp.response(204)
 def delete_document(document_id: UUID):
-    documents.delete_document(document_id, current_account())
+    shredding.delete_document(document_id, current_account())

@@ -23,7 +23,7 @@ from services.cases.notifications import case_reference
 from services.cases.policy import case_for_relative, case_for_staff
 from services.core import runtime
 from services.documents.metadata import document_metadata
-from services.documents.operations import document_number
+from services.documents.numbers import document_number
 from services.messages.outbox import notify
 from services.registry.romanize import icao_latin
 from storage.db import session as db, utcnow

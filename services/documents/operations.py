@@ -1,4 +1,4 @@
-"""Documents: adding one to a case, receiving its content, officers reading it, shredding it.
+"""Documents: adding one to a case, receiving its content, officers reading it.
 
 Content is encrypted under a per-document data key (DEK) before it reaches the object store;
 the DEK is kept only wrapped by the KEK, in the document's row. Destroying that wrapped DEK
@@ -15,14 +15,15 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from services.audit.events import record_event, searchable_hash
-from services.cases.policy import case_for_relative, case_for_staff, ensure_editable
-from services.cases.requirements import documents_of
+from services.audit.events import record_event
+from services.cases.policy import case_for_relative, ensure_editable
 from services.cases.states import EDITABLE
 from services.core import runtime, unit_of_work
 from services.documents.keyring import hpke_keyring
 from services.documents.metadata import seal_metadata
-from services.documents.mrz import MrzError, parse_mrz
+from services.documents.numbers import document_number, document_number_hmac
+from services.documents.policy import document_for_relative, document_for_staff
+from services.documents.shredding import delete_object_quietly
 from services.documents.uploads import (
     Expected,
     PlaintextCheck,
@@ -41,7 +42,6 @@ from storage.domain_errors import (
     NotFound,
     PayloadTooLarge,
     SizeMismatch,
-    StorageUnavailable,
     UnsupportedMediaType,
 )
 from storage.envelope import decrypt_stream, encrypt_stream, new_dek, verify_stream
@@ -61,47 +61,6 @@ log = logging.getLogger("kinpass.documents")
 
 UPLOAD_TTL = timedelta(hours=24)
 ACCESS_REASON_MIN = 10
-
-
-# --- document numbers ----------------------------------------------------------------------
-
-def document_number_hmac(number: str) -> str:
-    """Keyed hash of a document number: duplicates are found without keeping the number,
-    and it is the very value audit events about the document carry."""
-    return searchable_hash(number)
-
-
-def document_number(mrz: str | None, fields: dict[str, Any] | None) -> str | None:
-    """The document's number: from its MRZ, else from its typed fields."""
-    if mrz:
-        try:
-            number = parse_mrz(mrz).document_number
-        except (MrzError, ValueError, KeyError, IndexError):
-            number = ""
-        if number:
-            return number
-    number = (fields or {}).get("document_number")
-    return str(number) if number else None
-
-
-# --- the access policy ---------------------------------------------------------------------
-
-def document_for_relative(document_id: uuid.UUID, account: Account) -> Document:
-    """The relative's own document; anyone else's answers 404 like a missing one."""
-    document = db().get(Document, document_id)
-    if document is None:
-        raise NotFound()
-    case_for_relative(document.case_id, account)
-    return document
-
-
-def document_for_staff(document_id: uuid.UUID, account: Account) -> Document:
-    """A document of a case staff may see: never one of a draft."""
-    document = db().get(Document, document_id)
-    if document is None:
-        raise NotFound()
-    case_for_staff(document.case_id, account)
-    return document
 
 
 # --- adding a document ---------------------------------------------------------------------
@@ -185,7 +144,7 @@ def receive_content(document_id: uuid.UUID, account: Account, upload: Upload) ->
                 uploaded_at=utcnow(), upload_expires_at=None)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:  # another upload won, or the case moved on meanwhile
-        _delete_quietly(key)
+        delete_object_quietly(key)
         raise InvalidState()
     record_event("document.upload", account, subject_type="document", subject_id=doc_id)
     return db().get_one(Document, doc_id, populate_existing=True)
@@ -217,13 +176,6 @@ def _store(document: Document, upload: Upload) -> tuple[str, bytes]:
     unit_of_work.release_snapshot()
     rt.objects.put_stream(key, container)
     return key, wrapped
-
-
-def _delete_quietly(key: str) -> None:
-    try:
-        runtime.get().objects.delete(key)
-    except StorageUnavailable:
-        log.warning("object left for gc")
 
 
 # --- officers reading the content ----------------------------------------------------------
@@ -270,51 +222,3 @@ def read_content(document_id: uuid.UUID, account: Account, reason: str | None) -
     return Content(db().get_one(Document, doc_id), chunks)
 
 
-# --- shredding -----------------------------------------------------------------------------
-
-def _shred(document: Document) -> None:
-    """Destroy the wrapped DEK and metadata key (content, MRZ and fields are unrecoverable
-    from then on); the object goes after the commit, or with `kinpass gc`."""
-    if document.object_key:
-        forget_object_after_commit(document.object_key)
-    document.status = DocumentStatus.SHREDDED
-    document.wrapped_dek = None
-    document.object_key = None
-    document.meta_sealed = None
-    document.meta_key_wrapped = None
-    document.number_hmac = None
-    document.upload_expires_at = None
-    document.shredded_at = utcnow()
-    db().flush()
-
-
-def shred_document(document: Document, actor: Any) -> None:
-    if document.status == DocumentStatus.SHREDDED:
-        return
-    _shred(document)
-    record_event("document.shred", actor, subject_type="document", subject_id=document.id)
-
-
-def shred_case_documents(case: Case, actor: Any) -> int:
-    """Shred every document of ``case`` (withdrawal, retention); returns how many."""
-    shredded = 0
-    for document in documents_of(case):
-        if document.status != DocumentStatus.SHREDDED:
-            shred_document(document, actor)
-            shredded += 1
-    return shredded
-
-
-def delete_document(document_id: uuid.UUID, account: Account) -> None:
-    """The relative's DELETE: only while the case can be edited; a shredded one stays so."""
-    document = document_for_relative(document_id, account)
-    ensure_editable(db().get_one(Case, document.case_id))
-    if document.status != DocumentStatus.SHREDDED:
-        _shred(document)
-    record_event("document.delete", account, subject_type="document", subject_id=document.id)
-
-
-def forget_object_after_commit(key: str) -> None:
-    """Delete ``key`` from the object store once the unit of work has committed (best
-    effort: `kinpass gc` deletes what is left)."""
-    unit_of_work.after_commit(lambda: _delete_quietly(key))

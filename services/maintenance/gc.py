@@ -21,7 +21,7 @@ from sqlalchemy import select
 from services.audit.events import SYSTEM, record_event
 from services.cases.states import CLOSED
 from services.core import runtime
-from services.documents.operations import forget_object_after_commit, shred_document
+from services.documents.shredding import forget_object_after_commit, shred_document
 from storage.db import session as db, utcnow
 from storage.models.cases import Case, Document
 from storage.vocabulary import DocumentStatus

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.audit.events import record_event
-from services.registry.prisoners import (
+from services.registry.prisoner_fields import (
     DATE_FIELDS,
     DEFAULT_STATUS,
     INPUT_FIELDS,

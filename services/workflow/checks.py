@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from services.documents.operations import document_number_hmac
+from services.documents.numbers import document_number_hmac
 from services.registry.matching import MatchQuery, score_candidate
 from services.registry.name_comparison import (
     compare_given_names,
@@ -22,7 +22,7 @@ from services.registry.name_comparison import (
     compare_surnames,
     person_in_text,
 )
-from services.registry.prisoners import record_of
+from services.registry.prisoner_fields import record_of
 from services.workflow.evidence import (
     CLEAR,
     CONSIDER,

@@ -9,7 +9,7 @@ from services.cases import states as case_states
 from services.cases.notifications import announce_status
 from services.cases.policy import require_relative_action
 from services.cases.requirements import missing_documents
-from services.documents.operations import shred_case_documents
+from services.documents.shredding import shred_case_documents
 from services.workflow.jobs import schedule_checks
 from storage.domain_errors import DocumentsMissing
 from storage.models.accounts import Account
