@@ -3,16 +3,26 @@ the service (there is no public staff sign-up) and then a TOTP login."""
 from __future__ import annotations
 
 import json
+import uuid
+from functools import cache
 from pathlib import Path
 
 import pyotp
 
+from auth.passwords import hash_password as _hash
 from services.accounts import operations as accounts
 from services.audit.events import SYSTEM
 from services.core import unit_of_work
 from storage.db import session as db
+from storage.models.accounts import Account
 
 PASSWORD = "Kyiv-Reunion-2026"
+
+
+@cache
+def hash_password(password: str) -> str:
+    """argon2 once per password for the whole run: service tests make many accounts."""
+    return _hash(password)
 
 
 def outbox_messages(path: Path, to: str | None = None) -> list[dict]:
@@ -45,3 +55,14 @@ def create_staff(client, role: str, email: str) -> dict:
                                             "otp": otp})
     assert r.status_code == 200, r.get_json()
     return {**created, **r.get_json()}
+
+
+def add_account(role: str = "relative", *, email: str | None = None,
+                language: str = "ru") -> Account:
+    """An active account inserted directly, for service tests that need an actor."""
+    account = Account(email=email or f"{role}-{uuid.uuid4().hex[:10]}@kinpass.example",
+                      full_name=role.title(), role=role, language=language, status="active",
+                      password_hash=hash_password(PASSWORD))
+    db().add(account)
+    db().flush()
+    return account
