@@ -38,12 +38,16 @@ from storage.vocabulary import VerificationResult
 
 def _runtime() -> tuple[Engine, Runtime]:
     """The runtime from the environment; a configuration it cannot start with is one line on
-    stderr and exit 2, not a traceback."""
+    stderr per problem and exit 2, not a traceback."""
     try:
         settings = Settings.from_env()
         settings.check_production()
         return build_runtime(settings)
-    except (ConfigError, ValueError) as exc:
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(json.dumps({"error": problem}), err=True)
+        sys.exit(2)
+    except ValueError as exc:
         click.echo(json.dumps({"error": str(exc)}), err=True)
         sys.exit(2)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, json, request
+from flask import Flask, Response, current_app, g, json, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -17,7 +17,6 @@ from storage.vocabulary import DEFAULT_LANGUAGE, AuditOutcome, Language
 
 log = logging.getLogger("kinpass.errors")
 
-PROBLEM_BASE = "https://kinpass.example/problems/"
 
 HTTP_CODES = {400: "validation_error", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 410: "gone",
@@ -30,10 +29,16 @@ def request_language() -> str:
     return best or DEFAULT_LANGUAGE
 
 
+def problem_type(code: str) -> str:
+    """The problem's `type` URI, under the configured issuer."""
+    issuer = current_app.extensions["kinpass"].runtime.settings.issuer
+    return f"{issuer.rstrip('/')}/problems/{code}"
+
+
 def problem(status: int, code: str, *, errors: Any = None, extra: dict[str, Any] | None = None,
             headers: dict[str, str] | None = None) -> Response:
     title, detail = texts(code, request_language())
-    body: dict[str, Any] = {"type": PROBLEM_BASE + code, "title": title, "status": status,
+    body: dict[str, Any] = {"type": problem_type(code), "title": title, "status": status,
                             "detail": detail, "code": code}
     if errors:
         body["errors"] = errors

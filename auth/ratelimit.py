@@ -16,6 +16,7 @@ from storage.models.requests import RateCounter
 class Limiter(Protocol):
     def count(self, key: str, window: int) -> int: ...
     def hit(self, key: str, window: int) -> int: ...
+    def check(self) -> None: ...
 
 
 def _window_start(window: int, now: float) -> int:
@@ -41,6 +42,9 @@ class SqlLimiter:
             set_={"count": RateCounter.count + 1}).returning(RateCounter.count)
         return db().execute(stmt).scalar_one()
 
+    def check(self) -> None:
+        """The counters live in the database, whose readiness is checked on its own."""
+
 
 class RedisLimiter:
     def __init__(self, url: str) -> None:
@@ -48,6 +52,12 @@ class RedisLimiter:
 
     def _key(self, key: str, window: int) -> str:
         return f"kinpass:rl:{key}:{_window_start(window, time.time())}"
+
+    def check(self) -> None:
+        try:
+            self.client.ping()
+        except redis.RedisError as exc:
+            raise ServiceUnavailable() from exc
 
     def count(self, key: str, window: int) -> int:
         try:

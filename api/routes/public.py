@@ -1,15 +1,17 @@
 from __future__ import annotations
 
-from flask import current_app
 from marshmallow import fields
-from sqlalchemy import text
 
 from api.blueprint import Blueprint, reads_only
 from schemas.base import Out
-from storage.db import session as db
-from storage.domain_errors import DatabaseUnavailable, KinPassError, StorageUnavailable
+from services.core.readiness import OK, check_readiness
+from storage.domain_errors import DatabaseUnavailable, ServiceUnavailable, StorageUnavailable
 
 blp = Blueprint("public", __name__, description="Health and readiness")
+
+
+FAILURES = {"database": DatabaseUnavailable, "keys": ServiceUnavailable,
+            "storage": StorageUnavailable, "redis": ServiceUnavailable}
 
 
 class HealthOut(Out):
@@ -29,17 +31,9 @@ def healthz():
 @blp.response(200, HealthOut)
 @blp.alt_response(503, schema=HealthOut, description="A dependency is failing")
 def readyz():
-    checks = {"database": "ok", "storage": "ok"}
-    try:
-        db().execute(text("SELECT 1"))
-    except Exception:  # any failure to reach the database means not ready
-        checks["database"] = "unavailable"
-        db.remove()
-    try:
-        current_app.extensions["kinpass"].objects.check()
-    except (StorageUnavailable, KinPassError, OSError):
-        checks["storage"] = "unavailable"
-    if "unavailable" in checks.values():
-        error = (DatabaseUnavailable if checks["database"] != "ok" else StorageUnavailable)
-        raise error(extra={"checks": checks})
+    """Readiness: the database, the KEK against its keys, the object store, Redis."""
+    checks = check_readiness()
+    failing = [name for name, state in checks.items() if state != OK]
+    if failing:
+        raise FAILURES.get(failing[0], ServiceUnavailable)(extra={"checks": checks})
     return {"status": "ok", "checks": checks}

@@ -87,6 +87,15 @@ class FixedSecret:
         return self._value
 
 
+def open_stored_secrets(keys: KeyProvider) -> int:
+    """Unwrap every stored secret with ``keys`` (readiness: the KEK configured is the one the
+    database was written with); returns how many were opened."""
+    rows = db().execute(select(ServiceSecret.name, ServiceSecret.wrapped)).all()
+    for name, wrapped in rows:
+        keys.unwrap(wrapped, _context(name))
+    return len(rows)
+
+
 def rewrap_secrets(keys: KeyProvider) -> int:
     """Re-wrap every stored secret under the KEK that is active now (after a KEK rotation)."""
     rows = [row for row in db().execute(select(ServiceSecret)).scalars()

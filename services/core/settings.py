@@ -21,14 +21,27 @@ PREFIX = "KINPASS_"
 MIN_JWT_SECRET_BYTES = 32  # HS256: a key no shorter than the hash (RFC 7518 3.2)
 # Read by `kinpass upload`'s options, the tests, the benchmarks and CI; never by the server.
 OTHER_VARIABLES = frozenset({"KINPASS_TOKEN", "KINPASS_URL", "KINPASS_TEST_DATABASE_URL",
-                             "KINPASS_BENCH_DATABASE_URL", "KINPASS_CI_DATABASE_URL"})
+                             "KINPASS_BENCH_DATABASE_URL", "KINPASS_CI_DATABASE_URL",
+                             "KINPASS_CI"})
 
 log = logging.getLogger("kinpass.config")
 _warned: set[str] = set()
 
 
+DEFAULT_ISSUER = "https://kinpass.example"
+REFUSAL = "refusing to start in production"
+
+
 class ConfigError(RuntimeError):
-    """A configuration the process refuses to start with; the message is one line."""
+    """A configuration the process refuses to start with: one line per problem."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
+
+
+def production_refusal(problems: list[str]) -> ConfigError:
+    return ConfigError(*(f"{REFUSAL}: {problem}" for problem in problems))
 
 
 @dataclass(frozen=True)
@@ -42,7 +55,7 @@ class Settings:
     notifier: str = "log"
     max_upload_bytes: int = 20 * 1024 * 1024
     max_json_bytes: int = 256 * 1024
-    issuer: str = "https://kinpass.example"
+    issuer: str = DEFAULT_ISSUER
     bind: str = "127.0.0.1:8000"
     workers: int = 3
     kek: str | None = None
@@ -53,6 +66,7 @@ class Settings:
     retention_days: int = 180
     proxy_hops: int = 0
     metrics_token: str | None = None
+    allow_local_storage: bool = False
     audit_checkpoint_events: int = 1000
     audit_checkpoint_minutes: int = 60
 
@@ -85,14 +99,21 @@ class Settings:
         problems = []
         if self.database_url.startswith("sqlite"):
             problems.append("KINPASS_DATABASE_URL must point at PostgreSQL")
+        if self.storage_url.startswith("file:") and not self.allow_local_storage:
+            problems.append("KINPASS_STORAGE_URL is file:// (local disk): use s3://bucket, "
+                            "or set KINPASS_ALLOW_LOCAL_STORAGE=1 for a disk you back up")
         if not (self.kek or self.kms_key_id):
             problems.append("KINPASS_KEK or KINPASS_KMS_KEY_ID must be set")
         if not self.jwt_secret:
             problems.append("KINPASS_JWT_SECRET must be set")
         elif len(self.jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
             problems.append(f"KINPASS_JWT_SECRET must hold at least {MIN_JWT_SECRET_BYTES} bytes")
+        if self.issuer == DEFAULT_ISSUER:
+            problems.append("KINPASS_ISSUER is the example default: set this deployment's URL")
+        if not self.metrics_token:
+            problems.append("KINPASS_METRICS_TOKEN must be set (/metrics is open without it)")
         if problems:
-            raise ConfigError("refusing to start in production: " + "; ".join(problems))
+            raise production_refusal(problems)
 
 
 @dataclass(frozen=True)
@@ -120,7 +141,14 @@ def _closest(name: str, known: frozenset[str] | dict[str, Any]) -> str:
     return difflib.get_close_matches(name, sorted(known), n=1, cutoff=0)[0]
 
 
+TRUE, FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
+
+
 def _parse(spec: FieldSpec, text: str) -> Any:
+    if spec.kind is bool:
+        if text.lower() in TRUE | FALSE:
+            return text.lower() in TRUE
+        raise ConfigError(f"{spec.variable} must be 1 or 0 (true or false), not {text!r}")
     if spec.kind is int:
         try:
             return int(text)
@@ -135,7 +163,7 @@ def _check_override(key: str, value: Any) -> None:
         raise ConfigError(f"unknown setting {key!r} (did you mean {_closest(key, SPECS)!r}?)")
     if value is None and spec.optional:
         return
-    if not isinstance(value, spec.kind) or isinstance(value, bool):
+    if not isinstance(value, spec.kind) or (isinstance(value, bool) and spec.kind is not bool):
         raise ConfigError(f"setting {key!r} must be {spec.kind.__name__}, not {value!r}")
 
 
@@ -144,7 +172,7 @@ def _report_unknown_variables(environ: Mapping[str, str], production: bool) -> N
     problems = [f"unknown variable {name} (did you mean {_closest(name, known)}?)"
                 for name in sorted(environ) if name.startswith(PREFIX) and name not in known]
     if problems and production:
-        raise ConfigError("refusing to start in production: " + "; ".join(problems))
+        raise production_refusal(problems)
     for problem in problems:
         if problem not in _warned:
             _warned.add(problem)

@@ -3,6 +3,7 @@ factory and the command line refuse a configuration they cannot read."""
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -13,11 +14,29 @@ from services.core.settings import ConfigError, Settings
 
 KEK = base64.b64encode(bytes(range(32))).decode()
 GOOD = {"env": "production", "database_url": "postgresql://db.internal/kinpass", "kek": KEK,
-        "jwt_secret": "s" * 48}
+        "jwt_secret": "s" * 48, "storage_url": "s3://kinpass-documents",
+        "issuer": "https://kinpass.gov.example", "metrics_token": "m" * 32}
 
 
 def test_a_complete_production_configuration_starts():
     Settings(**GOOD).check_production()
+
+
+def test_local_storage_is_allowed_in_production_only_when_asked_for():
+    Settings(**{**GOOD, "storage_url": "file://", "allow_local_storage": True}).check_production()
+    assert Settings.from_env(environ={"KINPASS_ALLOW_LOCAL_STORAGE": "yes"}).allow_local_storage
+    with pytest.raises(ConfigError, match="KINPASS_ALLOW_LOCAL_STORAGE must be 1 or 0"):
+        Settings.from_env(environ={"KINPASS_ALLOW_LOCAL_STORAGE": "maybe"})
+
+
+def test_every_unsafe_setting_is_named_at_once():
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(environ={"KINPASS_ENV": "production"}).check_production()
+    named = " ".join(refused.value.problems)
+    assert len(refused.value.problems) == 6
+    for variable in ("KINPASS_DATABASE_URL", "KINPASS_STORAGE_URL", "KINPASS_KEK",
+                     "KINPASS_JWT_SECRET", "KINPASS_ISSUER", "KINPASS_METRICS_TOKEN"):
+        assert variable in named
 
 
 @pytest.mark.parametrize(("change", "complaint"), [
@@ -25,6 +44,9 @@ def test_a_complete_production_configuration_starts():
     ({"kek": None}, "KINPASS_KEK or KINPASS_KMS_KEY_ID"),
     ({"jwt_secret": None}, "KINPASS_JWT_SECRET must be set"),
     ({"jwt_secret": "short-secret"}, "KINPASS_JWT_SECRET must hold at least 32 bytes"),
+    ({"storage_url": "file://"}, "KINPASS_STORAGE_URL is file://"),
+    ({"issuer": "https://kinpass.example"}, "KINPASS_ISSUER is the example default"),
+    ({"metrics_token": None}, "KINPASS_METRICS_TOKEN must be set"),
 ])
 def test_production_refuses_development_defaults(change, complaint):
     with pytest.raises(RuntimeError, match=complaint):
@@ -69,10 +91,12 @@ def test_the_command_line_names_a_malformed_number_in_one_line(tmp_path, monkeyp
     assert not (tmp_path / "kinpass.db").exists()
 
 
-def test_the_command_line_refuses_production_in_one_line(tmp_path, monkeypatch):
+def test_the_command_line_refuses_production_one_line_per_problem(tmp_path, monkeypatch):
     monkeypatch.setenv("KINPASS_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("KINPASS_ENV", "production")
     result = CliRunner().invoke(main, ["migrate"])
     assert result.exit_code == 2
-    assert result.stderr.startswith('{"error": "refusing to start in production: ')
-    assert result.stderr.count("\n") == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 6 and result.stderr.endswith("\n")
+    for line in lines:
+        assert json.loads(line)["error"].startswith("refusing to start in production: ")

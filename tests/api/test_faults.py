@@ -148,7 +148,7 @@ def test_s3_answering_errors_is_503(base_config, register_relative, own_moto):
     assert docs.document_row(document["id"]).status == "pending_upload"
     ready = _timed(lambda: client.get("/readyz"))
     _problem(ready, 503, "storage_unavailable")
-    assert ready.get_json()["checks"] == {"database": "ok", "storage": "unavailable"}
+    assert ready.get_json()["checks"] == {"database": "ok", "keys": "ok", "storage": "unavailable"}
 
 
 def test_database_unreachable_is_503(base_config):
@@ -163,7 +163,7 @@ def test_database_unreachable_is_503(base_config):
     assert client.get("/healthz").status_code == 200
 
 
-def test_redis_unreachable_is_503_on_limited_routes(base_config, closed_port_url):
+def test_redis_unreachable_is_503_on_limited_routes(app, base_config, closed_port_url):
     redis_url = closed_port_url.replace("http://", "redis://") + "/0"
     app = create_app({**base_config, "redis_url": redis_url})
     client = app.test_client()

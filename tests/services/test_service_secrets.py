@@ -79,6 +79,8 @@ def test_a_bad_configured_key_refuses_to_start(deployment, value):
 
 def test_production_does_not_require_a_configured_key():
     settings = Settings(env="production", database_url="postgresql://db/kinpass",
-                        kek=base64.b64encode(bytes(32)).decode(), jwt_secret="x" * 64)
+                        kek=base64.b64encode(bytes(32)).decode(), jwt_secret="x" * 64,
+                        storage_url="s3://kinpass", issuer="https://kinpass.gov.example",
+                        metrics_token="m" * 32)
     settings.check_production()
     assert settings.hmac_key is None

@@ -32,12 +32,15 @@ def test_the_embedded_defaults_are_the_fields_defaults(tmp_path):
         20 * 1024 * 1024, 180, 3)
 
 
+TEXT_OF = {int: ("7", 7), bool: ("true", True)}
+
+
 def test_every_field_is_read_from_its_variable():
-    environ = {spec.variable: "7" if spec.kind is int else f"value of {spec.name}"
+    environ = {spec.variable: TEXT_OF.get(spec.kind, (f"value of {spec.name}",))[0]
                for spec in SPECS.values()}
     settings = Settings.from_env(environ=environ)
     for spec in SPECS.values():
-        expected = 7 if spec.kind is int else f"value of {spec.name}"
+        expected = TEXT_OF.get(spec.kind, (None, f"value of {spec.name}"))[1]
         assert getattr(settings, spec.name) == expected, spec.variable
     assert settings.kms_endpoint_url == "value of kms_endpoint_url"
 
@@ -122,4 +125,6 @@ def test_the_readme_states_the_embedded_defaults():
     defaults = Settings()
     for spec in SPECS.values():
         if spec.variable in rows:
-            assert rows[spec.variable] == str(getattr(defaults, spec.name)), spec.variable
+            default = getattr(defaults, spec.name)
+            shown = str(int(default)) if isinstance(default, bool) else str(default)
+            assert rows[spec.variable] == shown, spec.variable
