@@ -33,15 +33,21 @@ from services.registry.prisoner_import import import_prisoners
 from services.workflow.jobs import checks_queue
 from storage.domain_errors import KinPassError
 from storage.migrate import upgrade
-from storage.vocabulary import VerificationResult
+from storage.vocabulary import STAFF_ROLES, VerificationResult
 
 
-def _runtime() -> tuple[Engine, Runtime]:
+def _runtime(*, create: bool = False) -> tuple[Engine, Runtime]:
     """The runtime from the environment; a configuration it cannot start with is one line on
-    stderr per problem and exit 2, not a traceback."""
+    stderr per problem and exit 2, not a traceback. Only ``serve`` and ``migrate`` may
+    create the data directory: any other command run from the wrong directory would
+    otherwise make a second one, with keys of its own."""
     try:
         settings = Settings.from_env()
         settings.check_production()
+        data_dir = Path(settings.data_dir).resolve()
+        if not create and not data_dir.is_dir():
+            raise ConfigError(f"no data directory at {data_dir} (KINPASS_DATA_DIR): run this "
+                              "where the server runs, or set KINPASS_DATA_DIR")
         return build_runtime(settings)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -64,7 +70,7 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Create or migrate the database."""
-    engine, _ = _runtime()
+    engine, _ = _runtime(create=True)
     upgrade(engine)
     click.echo("database at head")
 
@@ -73,7 +79,7 @@ def migrate() -> None:
 @click.option("--workers", type=int, default=None, help="Default: KINPASS_WORKERS")
 def serve(workers: int | None) -> None:
     """Migrate, then serve the API with gunicorn on KINPASS_BIND."""
-    engine, rt = _runtime()
+    engine, rt = _runtime(create=True)
     if workers is None:
         workers = rt.settings.workers
     upgrade(engine)
@@ -111,11 +117,14 @@ def staff() -> None:
 
 
 @staff.command("create")
-@click.option("--email", required=True)
-@click.option("--role", required=True)
-@click.option("--full-name", default=None)
-@click.option("--password", default=None)
+@click.option("--email", required=True, help="The staff member's login")
+@click.option("--role", required=True, type=click.Choice([role.value for role in STAFF_ROLES]),
+              help="What the account may do")
+@click.option("--full-name", default=None, help="Shown in the audit log and the console")
+@click.option("--password", default=None,
+              help="Default: a generated one, printed once with the TOTP secret")
 def staff_create(email: str, role: str, full_name: str | None, password: str | None) -> None:
+    """Create a staff account; prints its password and TOTP secret once."""
     engine, _ = _runtime()
     upgrade(engine)
     result = _run(lambda: create_staff(email=email, full_name=full_name, role=role,
@@ -270,7 +279,8 @@ def gc() -> None:
 @click.option("--kind", required=True, help="passport, birth_certificate, ...")
 @click.option("--token", envvar="KINPASS_TOKEN", required=True,
               help="A relative's access token (or KINPASS_TOKEN)")
-@click.option("--url", envvar="KINPASS_URL", default="http://127.0.0.1:8000", show_default=True)
+@click.option("--url", envvar="KINPASS_URL", default="http://127.0.0.1:8000", show_default=True,
+              help="The KinPass server (or KINPASS_URL)")
 @click.option("--client-side", is_flag=True, help="Seal the file on this side (HPKE)")
 @click.option("--content-type", default=None, help="Default: read from the file's bytes")
 def upload(file: Path, *, case_id: str, kind: str, token: str, url: str, client_side: bool,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import click
 import pyotp
 import pytest
 from click.testing import CliRunner
@@ -39,8 +40,35 @@ def test_staff_create_and_login(app, client, cli_env):
 def test_staff_create_refuses_bad_role(app, cli_env):
     result = cli_env.invoke(main, ["staff", "create", "--email", "x@kinpass.example",
                                    "--role", "relative"])
-    assert result.exit_code == 1
-    assert "validation_error" in result.output
+    assert result.exit_code == 2
+    assert "'relative' is not one of 'officer', 'supervisor', 'auditor', 'checkpoint', " \
+           "'admin'" in result.output
+
+
+def test_every_option_says_what_it_is():
+    def walk(command):
+        yield command
+        for sub in getattr(command, "commands", {}).values():
+            yield from walk(sub)
+    for command in walk(main):
+        assert command.help, command.name
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{command.name} {param.opts}"
+
+
+def test_a_command_run_elsewhere_does_not_make_a_second_data_dir(tmp_path, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for name in ("KINPASS_DATA_DIR", "KINPASS_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for command in (["gc"], ["audit", "verify"], ["staff", "create", "--email", "a@b.example",
+                                                  "--role", "admin"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 2, result.output
+        assert "no data directory at" in result.stderr and "KINPASS_DATA_DIR" in result.stderr
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_audit_verify(app, client, cli_env, register_relative):
