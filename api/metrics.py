@@ -56,7 +56,7 @@ def metrics():
         payload = generate_latest(registry)
     else:
         payload = generate_latest()
-    return Response(payload, mimetype=CONTENT_TYPE_LATEST)
+    return Response(payload, content_type=CONTENT_TYPE_LATEST)
 
 
 def init_metrics(app: Flask) -> None:

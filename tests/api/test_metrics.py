@@ -18,6 +18,7 @@ def test_metrics_need_the_token(base_config):
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 404
     r = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-123"})
     assert r.status_code == 200 and r.mimetype == "text/plain"
+    assert r.headers["Content-Type"].count("charset=") == 1, r.headers["Content-Type"]
     text = r.get_data(as_text=True)
     assert 'kinpass_http_requests_total{endpoint="public.healthz",method="GET",status="200"}' in text
     assert "@" not in text
