@@ -14,7 +14,6 @@ from prometheus_client import multiprocess, values
 from rq import SimpleWorker
 from sqlalchemy import Engine
 
-from api.app import create_app
 from api.jobs import run_pending_checks
 from api.server import Server
 from clients.reference import Client, UploadFailed

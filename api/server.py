@@ -16,9 +16,9 @@ import selectors
 import socket
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -87,7 +87,7 @@ class Intake:
     """One request being read by the event loop."""
 
     def __init__(self, header_timeout: float) -> None:
-        self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+        self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         self.head = bytearray()
         self.body_left: int | None = None  # None: the head is still coming
         self.deadline = time.monotonic() + header_timeout
