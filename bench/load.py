@@ -251,7 +251,7 @@ def submitted_cases(database_url: str, owners: list[uuid.UUID], count: int) -> N
             case = Case(account_id=owners[n % len(owners)], status="submitted",
                         relationship="mother", soldier=person, created_at=at, updated_at=at,
                         submitted_at=at, applicant=dict(person, given_name=f"Мария{n}"),
-                        checks=[{"name": "registry_match", "result": "no_match",
+                        checks=[{"name": "registry_match", "result": "clear",
                                  "detail": "none"}])
             session.add(case)
             session.flush()
