@@ -184,7 +184,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def wrk(url: str, seconds: int, connections: int, token: str | None = None) -> dict:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", url]
     if token:
         cmd[1:1] = ["-H", f"Authorization: Bearer {token}"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
