@@ -1,13 +1,15 @@
 """The application factory."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask_smorest import Api
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.errors import register_error_handlers
@@ -17,10 +19,13 @@ from api.routes import ROUTES
 from auth.tokens import init_tokens
 from schemas.base import ProblemOut
 from services.bootstrap import build_runtime
-from services.core import runtime
+from services.core import runtime, unit_of_work
 from services.core.settings import Settings
+from storage.db import may_retry, session as db, start_attempt
 from storage.keys import load_or_create_secret
 from storage.object_store import ObjectStore
+
+log = logging.getLogger("kinpass.app")
 
 
 @dataclass
@@ -37,12 +42,29 @@ def _jwt_secret(settings: Settings) -> bytes:
     return load_or_create_secret(Path(settings.data_dir) / "session.key", 64)
 
 
+class KinPassFlask(Flask):
+    def dispatch_request(self) -> Any:
+        """The view, run once more when its first statement met a dead connection: a
+        database restart costs the request that found it out nothing but the wait."""
+        try:
+            return super().dispatch_request()
+        except DBAPIError as exc:
+            if not may_retry(exc):
+                raise
+            log.warning("database connection lost; retrying the request once",
+                        extra={"request_id": g.get("request_id")})
+            unit_of_work.rollback()
+            db.remove()
+            start_attempt()
+            return super().dispatch_request()
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The app, configured by the environment and then by `config` (Settings field names)."""
     configure_logging()
     settings = Settings.from_env(config)
     settings.check_production()
-    app = Flask("kinpass")
+    app = KinPassFlask("kinpass")
     app.config.update(
         API_TITLE="KinPass", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",

@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from gunicorn.app.base import BaseApplication
 from prometheus_client import multiprocess, values
 from rq import SimpleWorker
 from sqlalchemy import Engine
 
-from api.app import create_app
 from api.jobs import run_pending_checks
+from api.server import Server
 from clients.reference import Client, UploadFailed
 from services.accounts.operations import create_staff
 from services.audit.events import SYSTEM, checkpoint_now, searchable_hash
@@ -78,7 +77,7 @@ def migrate() -> None:
 @main.command()
 @click.option("--workers", type=int, default=None, help="Default: KINPASS_WORKERS")
 def serve(workers: int | None) -> None:
-    """Migrate, then serve the API with gunicorn on KINPASS_BIND."""
+    """Migrate, then serve the API on KINPASS_BIND (gunicorn, the KinPass worker)."""
     engine, rt = _runtime(create=True)
     if workers is None:
         workers = rt.settings.workers
@@ -92,23 +91,7 @@ def serve(workers: int | None) -> None:
     # directory was known: pick again, before any worker counts a request.
     values.ValueClass = values.get_value_class()
 
-    class Server(BaseApplication):
-        def load_config(self) -> None:
-            self.cfg.set("bind", rt.settings.bind)
-            self.cfg.set("workers", workers)
-            self.cfg.set("timeout", 120)
-            self.cfg.set("graceful_timeout", 20)
-            self.cfg.set("limit_request_line", 8190)
-            self.cfg.set("limit_request_field_size", 8190)
-            self.cfg.set("accesslog", None)
-            self.cfg.set("forwarded_allow_ips", "127.0.0.1")
-            self.cfg.set("child_exit", lambda _server, worker:
-                         multiprocess.mark_process_dead(worker.pid))
-
-        def load(self) -> Any:
-            return create_app()
-
-    Server().run()
+    Server(rt.settings, workers, multiprocess.mark_process_dead).run()
 
 
 @main.group()

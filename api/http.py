@@ -11,7 +11,7 @@ from pythonjsonlogger.json import JsonFormatter
 from werkzeug.exceptions import RequestHeaderFieldsTooLarge
 
 from services.audit.events import set_request_context
-from storage.db import session as db, set_read_only
+from storage.db import session as db, set_read_only, start_attempt
 from storage.domain_errors import PayloadTooLarge, UnsupportedMediaType
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -50,6 +50,7 @@ def _begin_request() -> None:
     g.started = time.perf_counter()
     view = current_app.view_functions.get(request.endpoint or "")
     set_read_only(getattr(view, "_kinpass_read_only", False))
+    start_attempt()
     incoming = request.headers.get("X-Request-Id", "")
     g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
     set_request_context(g.request_id, request.remote_addr)

@@ -35,7 +35,7 @@ def wait_ready(url: str, timeout: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def kinpass_server(workers: int = 3, **env: str) -> Iterator[tuple[str, Path]]:
+def kinpass_server(workers: int = 2, **env: str) -> Iterator[tuple[str, Path]]:
     """A real `kinpass serve` on a fresh data dir; yields (base URL, data dir)."""
     with tempfile.TemporaryDirectory(prefix="kinpass-bench-") as tmp:
         port = free_port()
@@ -58,7 +58,8 @@ def kinpass_server(workers: int = 3, **env: str) -> Iterator[tuple[str, Path]]:
 
 
 @contextlib.contextmanager
-def hello_server(workers: int = 3) -> Iterator[str]:
+def hello_server(workers: int = 2) -> Iterator[str]:
+    """The bare Flask hello-world under gunicorn's default (sync) workers."""
     port = free_port()
     proc = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
@@ -70,3 +71,26 @@ def hello_server(workers: int = 3) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def granian_server(data: Path, workers: int = 2, threads: int = 8, **env: str) -> Iterator[str]:
+    """The same app (wsgi.py) under granian on the data dir a `kinpass serve` has migrated."""
+    port = free_port()
+    environ = {**os.environ, "KINPASS_DATA_DIR": str(data),
+               "KINPASS_NOTIFIER": f"file:{data / 'outbox.jsonl'}", **env}
+    if "KINPASS_DATABASE_URL" not in env:
+        environ.pop("KINPASS_DATABASE_URL", None)
+    log = open(data / "granian.log", "wb")
+    proc = subprocess.Popen(
+        [str(BIN / "granian"), "--interface", "wsgi", "--workers", str(workers),
+         "--blocking-threads", str(threads), "--host", "127.0.0.1", "--port", str(port),
+         "--no-access-log", "wsgi:app"], cwd=ROOT, env=environ, stdout=log,
+        stderr=subprocess.STDOUT)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/healthz")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()

@@ -8,14 +8,18 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import CheckConstraint, DateTime, String, create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator, Uuid
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 _read_only: ContextVar[bool] = ContextVar("kinpass_read_only", default=False)
+_answered: ContextVar[bool] = ContextVar("kinpass_answered", default=False)
+_readers: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 
 
 class ReadOnlyWriteError(RuntimeError):
@@ -26,8 +30,9 @@ def set_read_only(flag: bool) -> None:
     """Declare whether the transactions begun from here on only read.
 
     On SQLite a reading transaction takes no write lock (`BEGIN` rather than `BEGIN
-    IMMEDIATE`), so reads from every worker run side by side; on PostgreSQL it is `READ
-    ONLY`. Either way a write inside one fails loudly instead of racing.
+    IMMEDIATE`), so reads from every worker run side by side; on PostgreSQL they go through
+    the read-only engine (:func:`_read_engine`). Either way a write inside one fails loudly
+    instead of racing.
     """
     _read_only.set(flag)
 
@@ -141,16 +146,48 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             if conn.info.get("read_only") and statement.lstrip()[:7].upper().startswith(WRITES):
                 raise ReadOnlyWriteError(statement.split(None, 1)[0])
 
+        _count_uses(engine)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+    engine = create_engine(url, pool_size=10, max_overflow=20,
                            connect_args={"connect_timeout": 5}, **kwargs)
-
-    @event.listens_for(engine, "begin")
-    def _pg_begin(conn: Any) -> None:
-        if _read_only.get():  # a statement, not psycopg's read_only: errors stay wrapped
-            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-
+    _count_uses(engine)
+    _readers[engine] = _read_engine(url)
     return engine
+
+
+def _read_engine(url: str) -> Engine:
+    """PostgreSQL's engine for read-only units: every statement is its own read-only
+    transaction (autocommit, the connection's default set once when it opens), so a read
+    costs its statements and nothing else — no BEGIN, no SET, no ROLLBACK. (SQLite has
+    none: its reads already begin without the write lock.)"""
+    engine = create_engine(url, pool_size=10, max_overflow=20, isolation_level="AUTOCOMMIT",
+                           connect_args={"connect_timeout": 5,
+                                         "options": "-c default_transaction_read_only=on"})
+    _count_uses(engine)
+    return engine
+
+
+def read_engine(engine: Engine) -> Engine | None:
+    return _readers.get(engine)
+
+
+def _count_uses(engine: Engine) -> None:
+    @event.listens_for(engine, "after_cursor_execute")
+    def _used(*_args: Any) -> None:
+        _answered.set(True)
+
+
+def start_attempt() -> None:
+    """A request (or its retry) begins: no statement of it has been answered yet."""
+    _answered.set(False)
+
+
+def may_retry(exc: DBAPIError) -> bool:
+    """Whether a request can safely run again after `exc`: its very first statement met a
+    connection that had died (a restarted database), so nothing of it reached the database.
+    The pool no longer holds a connection from before the failure; there is no ping before
+    each checkout."""
+    return bool(exc.connection_invalidated) and not _answered.get()
 
 
 def _create_private(path: str | None) -> None:
@@ -161,9 +198,19 @@ def _create_private(path: str | None) -> None:
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-session = scoped_session(sessionmaker(expire_on_commit=False))
+class RoutedSession(Session):
+    """A read-only unit reads through the read engine when there is one."""
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        reader = self.info.get("read_engine")
+        if reader is not None and _read_only.get():
+            return reader
+        return super().get_bind(*args, **kwargs)
+
+
+session = scoped_session(sessionmaker(class_=RoutedSession, expire_on_commit=False))
 
 
 def bind_engine(engine: Engine) -> None:
     session.remove()
-    session.configure(bind=engine)
+    session.configure(bind=engine, info={"read_engine": _readers.get(engine)})

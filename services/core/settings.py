@@ -57,7 +57,13 @@ class Settings:
     max_json_bytes: int = 256 * 1024
     issuer: str = DEFAULT_ISSUER
     bind: str = "127.0.0.1:8000"
-    workers: int = 3
+    workers: int = 0  # 0: one per CPU
+    threads: int = 8
+    max_connections: int = 1000
+    max_queued_requests: int = 64
+    keepalive_seconds: int = 30
+    header_timeout_seconds: int = 10
+    body_timeout_seconds: int = 30
     kek: str | None = None
     kms_key_id: str | None = None
     kms_endpoint_url: str | None = None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import load_only, raiseload
 
 from services.audit.events import record_event
@@ -16,9 +16,10 @@ from services.authorizations.operations import authorizations_of_cases
 from services.cases import states as case_states
 from services.cases.policy import ensure_relative_owns
 from services.cases.requirements import missing_documents, required_documents
+from services.workflow.case_rows import CASE_COLUMNS, read_cases
 from storage.db import session as db
 from storage.models.accounts import Account
-from storage.models.cases import Case, CaseDecision, CaseStatusChange, Document
+from storage.models.cases import Case, CaseDecision
 from storage.models.prisoners import Prisoner
 from storage.paging import Page, paginate
 
@@ -37,24 +38,6 @@ class CaseRecord:
     created_at: datetime
     updated_at: datetime
     history: list[Any]
-
-
-def _one_and_many(query: Select, column: Any) -> tuple[Select, Select]:
-    """The query for one case (`id`) and for several (`ids`, an IN list rendered per call)."""
-    return (query.where(column == bindparam("id")),
-            query.where(column.in_(bindparam("ids", expanding=True))))
-
-
-_CASE, _CASES = _one_and_many(
-    select(*(getattr(Case, name) for name in CaseRecord.__slots__ if name != "history")),
-    Case.id)
-_HISTORY, _HISTORIES = _one_and_many(
-    select(CaseStatusChange.case_id, CaseStatusChange.status, CaseStatusChange.at)
-    .order_by(CaseStatusChange.seq), CaseStatusChange.case_id)
-_DOCUMENTS, _DOCUMENTS_OF_CASES = _one_and_many(
-    select(Document.id, Document.case_id, Document.kind, Document.content_type, Document.size,
-           Document.sha256, Document.encryption, Document.status, Document.created_at,
-           Document.uploaded_at).order_by(Document.created_at, Document.id), Document.case_id)
 
 
 def _view(case: CaseRecord, documents: list[Any], authorizations: list[Any]) -> dict[str, Any]:
@@ -80,25 +63,19 @@ def relative_views(case_ids: list[uuid.UUID],
         return []
     session = db()
     session.flush()
-    connection = session.connection()
-    if len(case_ids) == 1:
-        queries, params = (_CASE, _HISTORY, _DOCUMENTS), {"id": case_ids[0]}
-    else:
-        queries, params = (_CASES, _HISTORIES, _DOCUMENTS_OF_CASES), {"ids": case_ids}
-    rows = {row.id: row for row in connection.execute(queries[0], params)}
+    found = read_cases(session.connection(), case_ids)
     if owner_id is not None:
         for case_id in case_ids:
-            ensure_relative_owns(rows.get(case_id), owner_id)
-    history: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for change in connection.execute(queries[1], params):
-        history[change.case_id].append(change)
-    documents: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for document in connection.execute(queries[2], params):
-        documents[document.case_id].append(document)
+            ensure_relative_owns(found[case_id][0] if case_id in found else None, owner_id)
     authorizations = authorizations_of_cases(
-        [case_id for case_id in case_ids if rows[case_id].status in case_states.AFTER_APPROVAL])
-    return [_view(CaseRecord(**rows[case_id]._mapping, history=history[case_id]),
-                  documents[case_id], authorizations[case_id]) for case_id in case_ids]
+        [case_id for case_id in case_ids
+         if found[case_id][0].status in case_states.AFTER_APPROVAL])
+    return [_view(_record(*found[case_id][:2]), found[case_id][2], authorizations[case_id])
+            for case_id in case_ids]
+
+
+def _record(row: Any, history: list[Any]) -> CaseRecord:
+    return CaseRecord(**{name: getattr(row, name) for name in CASE_COLUMNS}, history=history)
 
 
 def relative_view(case: Case) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def test_the_embedded_defaults_are_the_fields_defaults(tmp_path):
                         database_url=f"sqlite:///{tmp_path.resolve() / 'kinpass.db'}")
     assert settings == expected
     assert (settings.max_upload_bytes, settings.retention_days, settings.workers) == (
-        20 * 1024 * 1024, 180, 3)
+        20 * 1024 * 1024, 180, 0)
 
 
 TEXT_OF = {int: ("7", 7), bool: ("true", True)}
