@@ -5,7 +5,7 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,14 +76,16 @@ def migrate() -> None:
 
 @main.command()
 @click.option("--workers", type=int, default=None, help="Default: KINPASS_WORKERS")
-def serve(workers: int | None) -> None:
+@click.option("--bind", default=None, metavar="HOST:PORT", help="Default: KINPASS_BIND")
+def serve(workers: int | None, bind: str | None) -> None:
     """Migrate, then serve the API on KINPASS_BIND (gunicorn, the KinPass worker)."""
     engine, rt = _runtime(create=True)
+    settings = replace(rt.settings, bind=bind) if bind else rt.settings
     if workers is None:
-        workers = rt.settings.workers
+        workers = settings.workers
     upgrade(engine)
     engine.dispose()
-    metrics_dir = Path(rt.settings.data_dir) / "metrics"
+    metrics_dir = Path(settings.data_dir) / "metrics"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(mode=0o700, parents=True)
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
@@ -91,7 +93,7 @@ def serve(workers: int | None) -> None:
     # directory was known: pick again, before any worker counts a request.
     values.ValueClass = values.get_value_class()
 
-    Server(rt.settings, workers, multiprocess.mark_process_dead).run()
+    Server(settings, workers, multiprocess.mark_process_dead).run()
 
 
 @main.group()

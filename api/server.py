@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from api.app import create_app
+from api.http import configure_logging
 from api.problem_texts import texts
 from services.core.settings import Settings
 from storage.vocabulary import DEFAULT_LANGUAGE
@@ -242,6 +244,17 @@ def machine_workers() -> int:
     return len(os.sched_getaffinity(0))
 
 
+class JsonLogger(glogging.Logger):
+    """gunicorn's own messages (start, workers, timeouts) as JSON lines, like the app's."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        configure_logging()
+        for log in (self.error_log, self.access_log):
+            log.handlers.clear()
+            log.propagate = True
+
+
 class Server(BaseApplication):
     """The API under gunicorn with the KinPass worker, configured from the settings only."""
 
@@ -265,6 +278,7 @@ class Server(BaseApplication):
                 ("graceful_timeout", 20), ("limit_request_line", 8190),
                 ("limit_request_field_size", 8190), ("accesslog", None),
                 ("forwarded_allow_ips", "127.0.0.1"), ("control_socket_disable", True),
+                ("logger_class", JsonLogger),
                 ("child_exit", lambda _server, worker: self.child_exit(worker.pid))):
             self.cfg.set(name, value)
 

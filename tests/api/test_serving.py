@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import signal
 import socket
+import subprocess
 
 import pytest
 
-from tests.support.serving import serve_kinpass
+from tests.support.http import free_port
+from tests.support.serving import serve_kinpass, wait_healthy
 
 IDLE_CONNECTIONS = 220
 SLOW_CLIENTS = 40  # more than every thread of both workers (2 x 8)
@@ -135,3 +138,22 @@ def test_a_full_server_answers_503_problem_at_once(tmp_path):
             held.sendall(b"\r\n0\r\n\r\n")
             assert held.recv(65536).startswith(b"HTTP/1.1 4")
         assert _get(base, "/healthz")[0] == 200
+
+
+def test_the_server_binds_where_told_and_logs_only_json(tmp_path):
+    port = free_port()
+    with serve_kinpass(tmp_path) as (_, _, env, kinpass, _):
+        log = (tmp_path / "bound.log").open("wb")
+        other = subprocess.Popen([*kinpass, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
+                                 stdout=log, stderr=log, start_new_session=True)
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", other)
+        finally:
+            other.send_signal(signal.SIGTERM)
+            other.wait(timeout=30)
+            log.close()
+    for path in (tmp_path / "server.log", tmp_path / "bound.log"):
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        assert any("Booting worker" in line for line in lines), lines[:5]
+        for line in lines:
+            assert isinstance(json.loads(line), dict), line
