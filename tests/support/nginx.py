@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.serving import stop
+
 SHIPPED = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "nginx.conf"
 
 
@@ -82,9 +84,4 @@ http {{
                 time.sleep(0.1)
         yield base
     finally:
-        server.send_signal(signal.SIGQUIT)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, signal.SIGQUIT, timeout=10)

@@ -20,6 +20,16 @@ from tests.support.http import free_port
 START_SECONDS = 45
 
 
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+    """Ask ``process`` to stop with ``sig``; kill it if it has not within ``timeout``."""
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_healthy(base: str, server: subprocess.Popen) -> None:
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
@@ -63,10 +73,5 @@ def serve_kinpass(tmp_path: Path, **extra_env: str) -> Iterator[tuple]:
         wait_healthy(base, server)
         yield base, server, env, kinpass, tmp_path
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
         log.close()
