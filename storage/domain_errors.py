@@ -134,9 +134,19 @@ class NotYetValid(KinPassError):
     code = "not_yet_valid"
 
 
+class OffsetMismatch(KinPassError):
+    status = 409
+    code = "offset_mismatch"
+
+
 class Gone(KinPassError):
     status = 410
     code = "gone"
+
+
+class UnsupportedVersion(KinPassError):
+    status = 412
+    code = "unsupported_version"
 
 
 class PayloadTooLarge(KinPassError):
@@ -157,6 +167,13 @@ class ChecksumMismatch(KinPassError):
 class SizeMismatch(KinPassError):
     status = 422
     code = "size_mismatch"
+
+
+class ChunkChecksumMismatch(KinPassError):
+    """A tus chunk whose Upload-Checksum does not match (the checksum extension's 460)."""
+
+    status = 460
+    code = "checksum_mismatch"
 
 
 class NotRedeemable(KinPassError):

@@ -120,15 +120,22 @@ class SegmentEncryptor:
 
     def __init__(self, dek: bytes, doc_id: uuid.UUID | bytes, *,
                  segment_size: int = DEFAULT_SEGMENT_SIZE,
-                 nonce_prefix: bytes | None = None) -> None:
-        # nonce_prefix is for test vectors only: production always draws a fresh one.
+                 nonce_prefix: bytes | None = None, first_segment: int = 0) -> None:
+        # nonce_prefix is for test vectors and for resuming a stream (``first_segment``, the
+        # number of segments already sealed, with the prefix they were sealed under); a
+        # new stream always draws a fresh one.
         self._aead = _check_dek(dek)
         self.stream = (StreamHeader(segment_size, nonce_prefix) if nonce_prefix is not None
                        else StreamHeader.generate(segment_size))
         self._aad = self.stream.core() + doc_id_bytes(doc_id)
         self._buf = bytearray()
-        self._counter = 0
+        self._counter = first_segment
         self._done = False
+
+    @property
+    def buffered(self) -> int:
+        """Plaintext bytes taken in but not yet sealed (less than one segment)."""
+        return len(self._buf)
 
     def header(self) -> bytes:
         return self.stream.encode(KIND_STORED)
