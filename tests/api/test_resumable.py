@@ -12,7 +12,8 @@ import boto3
 import pytest
 
 from api.app import create_app
-from services.core import runtime
+from services.core import runtime, unit_of_work
+from services.maintenance.gc import collect_garbage
 from storage.db import session as db, utcnow
 from storage.envelope import decrypt_stream
 from storage.models.uploads import ResumableUpload
@@ -200,3 +201,44 @@ def test_a_bad_sealed_container_is_refused_at_the_last_byte(web, relative):
     assert r.status_code == 422 and r.get_json()["code"] == "invalid_ciphertext"
     assert document_row(doc["id"]).status == "pending_upload"
     assert TUS["Tus-Resumable"] == r.headers["Tus-Resumable"]
+
+
+def _set_expiry(location: str, when) -> None:
+    db.remove()
+    row = db().get(ResumableUpload, uuid.UUID(location.rsplit("/", 1)[1]))
+    row.expires_at = when
+    db().commit()
+    db.remove()
+
+
+def test_gc_removes_expired_partial_uploads(web, store, relative):
+    objects = store.extensions["kinpass"].runtime.objects
+    part = getattr(objects, "part_size", SEGMENT * 4)
+    data = jpeg(part + 3 * SEGMENT)
+    expired = _declared(web, relative, data)
+    live = _declared(web, relative, data)
+    locations = []
+    for doc in (expired, live):
+        location = create(web, relative, doc, len(data)).headers["Location"]
+        assert patch(web, relative, location, 0, data[:part + SEGMENT]).status_code == 204
+        locations.append(location)
+    _set_expiry(locations[0], utcnow() - timedelta(seconds=1))
+
+    def in_flight() -> int:
+        if hasattr(objects, "root"):
+            return len(list((Path(objects.root) / ".uploads").iterdir()))
+        listed = objects._s3.list_multipart_uploads(Bucket=objects.bucket)
+        return len(listed.get("Uploads", []))
+
+    assert in_flight() == 2
+    later = utcnow() + timedelta(hours=2)  # past the age at which dead writes are swept
+    report = collect_garbage(now=later)
+    unit_of_work.commit()
+    db.remove()
+    assert report["expired_resumable_uploads"] == 1
+    assert in_flight() == 1
+    assert head(web, relative, locations[0]).status_code == 404
+    r = head(web, relative, locations[1])
+    assert r.status_code == 200 and int(r.headers["Upload-Offset"]) == part + SEGMENT
+    r = patch(web, relative, locations[1], part + SEGMENT, data[part + SEGMENT:])
+    assert r.status_code == 204 and _plaintext_of(live["id"]) == data
