@@ -2,8 +2,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+JS := clients/js
+JS_STAMP := $(JS)/node_modules/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install js run test lint bench clean
 
 $(STAMP): setup.cfg
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -12,7 +14,16 @@ $(STAMP): setup.cfg
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The JavaScript clients' packages (tus-js-client), from the lock file; the test suite runs
+# them under Node against a live server.
+$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "need node and npm"; exit 1; }
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(JS_STAMP)
+
+js: $(JS_STAMP)
+
+install: $(STAMP) $(JS_STAMP)
 
 run: $(STAMP)
 	$(BIN)/kinpass serve
@@ -29,4 +40,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance *.egg-info
+	rm -rf $(VENV) instance *.egg-info $(JS)/node_modules
