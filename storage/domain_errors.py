@@ -192,8 +192,14 @@ class IdempotencyKeyReused(KinPassError):
 
 
 class InvalidCiphertext(KinPassError):
+    """``reason`` tells a client what to do (storage.vocabulary.CiphertextFault)."""
+
     status = 422
     code = "invalid_ciphertext"
+
+    def __init__(self, detail: str | None = None, *, reason: str | None = None) -> None:
+        super().__init__(detail, extra={"reason": reason} if reason else None)
+        self.reason = reason
 
 
 class RateLimited(KinPassError):

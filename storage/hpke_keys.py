@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.domain_errors import InvalidCiphertext
+from storage.vocabulary import CiphertextFault as Fault
 from storage.hpke_suites import (
     SUITES,
     HpkeSuite,
@@ -91,7 +92,7 @@ class _Keyring:
         s = get_suite(suite)
         rec = self._record(kid)
         if rec is None or rec["suite"] != s.name:
-            raise InvalidCiphertext("unknown encryption key")
+            raise InvalidCiphertext("unknown encryption key", reason=Fault.UNKNOWN_KEY)
         return open_with_private_key(s, self._private_key(rec), enc, sealed, doc_id)
 
 

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 
 from storage.domain_errors import InvalidCiphertext
+from storage.vocabulary import CiphertextFault as Fault
 from storage.envelope import DEK_SIZE, doc_id_bytes
 
 INFO_LABEL = b"kinpass/kps1/sealed-dek"
@@ -132,8 +133,8 @@ def open_with_private_key(suite: HpkeSuite | str, private_key: PrivateKey, enc: 
                           sealed: bytes, doc_id: uuid.UUID | bytes) -> bytes:
     s = get_suite(suite)
     if len(enc) != s.enc_size or len(sealed) != SEALED_DEK_SIZE:
-        raise InvalidCiphertext("sealed DEK has the wrong size")
+        raise InvalidCiphertext("sealed DEK has the wrong size", reason=Fault.BAD_HEADER)
     try:
         return s.hpke_suite().decrypt(enc + sealed, private_key, info=sealed_dek_info(doc_id))
     except InvalidTag:
-        raise InvalidCiphertext("sealed DEK failed to open") from None
+        raise InvalidCiphertext("sealed DEK failed to open", reason=Fault.BAD_SEAL) from None

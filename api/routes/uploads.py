@@ -28,9 +28,9 @@ TUS_EXTENSIONS = "creation,termination,checksum,expiration"
 CHUNK_TYPE = "application/offset+octet-stream"
 READ_CHUNK = 64 * 1024
 _NUMBER = re.compile(r"[0-9]{1,15}")
-TUS_HEADERS = {"name": "Tus-Resumable", "in": "header", "required": False,
+TUS_HEADERS = {"name": "Tus-Resumable", "in": "header", "required": True,
                "schema": {"type": "string", "enum": [TUS_VERSION]},
-               "description": "Required on every request but OPTIONS; else 412."}
+               "description": "On every request but OPTIONS; missing or another is 412."}
 TUS_ERRORS = {"410": PROBLEM, "412": PROBLEM}
 CHUNK_BODY = {"required": True, "content": {
     CHUNK_TYPE: {"schema": {"type": "string", "format": "binary"}}}}

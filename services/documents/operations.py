@@ -166,22 +166,26 @@ def store_content(document: Document, upload: Upload) -> tuple[str, bytes]:
     rt = runtime.get()
     limit = rt.settings.max_upload_bytes
     client_side = document.encryption == Encryption.CLIENT
-    body_limit = sealed_size_bound(min(document.size, limit)) if client_side else limit
-    if upload.content_length is not None:
-        if upload.content_length > body_limit:
-            raise PayloadTooLarge()
-        if not client_side and upload.content_length != document.size:
-            raise SizeMismatch()
     doc_id = document.id
     check = PlaintextCheck(Expected(document.size, document.sha256, document.content_type,
                                     limit))
-    body = limited(upload.chunks, body_limit)
     if client_side:
-        dek, stored = sealed_to_stored(body, hpke_keyring(), doc_id, check)
+        # The header first (a bad one is 422 whatever the length), then the exact length
+        # the declared size takes; the absolute bound keeps a huge body from being read.
+        body_limit = sealed_size_bound(limit)
+        dek, stored = sealed_to_stored(limited(upload.chunks, body_limit), hpke_keyring(),
+                                       doc_id, check, plaintext_size=document.size)
+        if upload.content_length is not None and upload.content_length > body_limit:
+            raise PayloadTooLarge()
         container = finished(stored, check)
     else:
+        if upload.content_length is not None:
+            if upload.content_length > limit:
+                raise PayloadTooLarge()
+            if upload.content_length != document.size:
+                raise SizeMismatch()
         dek = new_dek()
-        container = encrypt_stream(checked(body, check), dek, doc_id)
+        container = encrypt_stream(checked(limited(upload.chunks, limit), check), dek, doc_id)
     wrapped = rt.keys.wrap(dek, doc_id.bytes)
     key = rt.objects.new_key()
     unit_of_work.release_snapshot()
