@@ -172,16 +172,17 @@ class _Feed:
         self.received = 0
 
     def __iter__(self) -> Iterator[bytes]:
-        digest = hashlib.sha256()
+        declared = self._chunk.checksum
+        digest = hashlib.sha256() if declared is not None else None
         for data in self._chunk.body:
             self.received += len(data)
             if self.received > self._remaining:
                 raise PayloadTooLarge()
-            digest.update(data)
+            if digest is not None:
+                digest.update(data)
             yield data
-        if self._chunk.checksum is not None and (
-                self._chunk.cut() or not hmac.compare_digest(digest.digest(),
-                                                             self._chunk.checksum)):
+        if digest is not None and declared is not None and (
+                self._chunk.cut() or not hmac.compare_digest(digest.digest(), declared)):
             raise ChunkChecksumMismatch()
 
 
