@@ -125,13 +125,17 @@ def main() -> None:
             before = _rss(server.pid, "VmRSS")
             peak = _peak_while(server.pid, lambda: _tus_put(port, token, case_id, big))
 
-            with cutting_proxy(port, cut_every=CUT_EVERY) as proxy:
-                path = Path(data_dir) / "lossy.jpg"
-                path.write_bytes(data)
-                doc = _declare(port, token, case_id, data)
-                Client(proxy.url, token).send_resumable(doc["upload"]["tus_url"], path,
-                                                        len(data), delays=(0.05,) * 50)
-                tus_sent, tus_cuts = proxy.received, proxy.cut_count
+            path = Path(data_dir) / "lossy.jpg"
+            path.write_bytes(data)
+            lossy = {}
+            for checksum in (False, True):
+                with cutting_proxy(port, cut_every=CUT_EVERY) as proxy:
+                    doc = _declare(port, token, case_id, data)
+                    Client(proxy.url, token).send_resumable(
+                        doc["upload"]["tus_url"], path, len(data), delays=(0.05,) * 50,
+                        checksum=checksum)
+                    lossy[checksum] = (proxy.received, proxy.cut_count)
+            (tus_sent, tus_cuts), (sum_sent, _) = lossy[False], lossy[True]
             with cutting_proxy(port, cut_every=CUT_EVERY) as proxy:
                 restarted = _restart_from_zero(proxy.url, port, token, case_id, data)
                 restart_sent = proxy.received
@@ -149,6 +153,7 @@ def main() -> None:
         "lossy_link_tus_bytes_sent_mib": round(tus_sent / MiB, 2),
         "lossy_link_tus_bytes_over_file_size": round(tus_sent / SIZE, 3),
         "lossy_link_tus_connections_cut": tus_cuts,
+        "lossy_link_tus_with_upload_checksum_bytes_over_file_size": round(sum_sent / SIZE, 3),
         "lossy_link_restart_from_zero_completed": restarted,
         f"lossy_link_restart_from_zero_mib_sent_in_{RESTART_ATTEMPTS}_attempts":
             round(restart_sent / MiB, 2),
