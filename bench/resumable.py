@@ -25,11 +25,11 @@ from bench.documents import (
     _file,
     _json,
     _kinpass_put,
+    _kinpass_server,
     _peak_while,
     _relative,
     _rss,
     _start,
-    _kinpass_server,
 )
 from clients.reference import Client, UploadFailed
 from tests.support.proxy import cutting_proxy

@@ -28,7 +28,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.domain_errors import InvalidCiphertext
-from storage.vocabulary import CiphertextFault as Fault
 from storage.hpke_suites import (
     SUITES,
     HpkeSuite,
@@ -45,6 +44,7 @@ from storage.keys import (
     replace_private_file,
 )
 from storage.models.encryption_keys import HpkeKey
+from storage.vocabulary import CiphertextFault as Fault
 
 
 def _wrap_context(kid: str) -> bytes:

@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 
 from storage.domain_errors import InvalidCiphertext
-from storage.vocabulary import CiphertextFault as Fault
 from storage.envelope import DEK_SIZE, doc_id_bytes
+from storage.vocabulary import CiphertextFault as Fault
 
 INFO_LABEL = b"kinpass/kps1/sealed-dek"
 SEALED_DEK_SIZE = DEK_SIZE + 16

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from storage.domain_errors import InvalidCiphertext, SizeMismatch
-from storage.vocabulary import CiphertextFault as Fault
 from storage.envelope import (
     DEFAULT_SEGMENT_SIZE,
     KIND_SEALED,
@@ -45,6 +44,7 @@ from storage.hpke_suites import (
     get_suite,
     seal_dek,
 )
+from storage.vocabulary import CiphertextFault as Fault
 
 MEDIA_TYPE = "application/vnd.kinpass.sealed"
 _KID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")

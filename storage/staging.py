@@ -29,7 +29,6 @@ from storage.object_store import (
     S3ObjectStore,
     _fsync_dir,
     _os,
-    _private_opener,
 )
 
 UPLOADS_DIR = ".uploads"

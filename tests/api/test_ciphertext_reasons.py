@@ -28,6 +28,11 @@ def _sealed(client, data: bytes, doc_id: str, **options) -> bytearray:
                                           uuid.UUID(doc_id), **options)))
 
 
+def _flip(body: bytearray, at: int) -> bytearray:
+    body[at] ^= 1
+    return body
+
+
 def _with_segment_size(body: bytearray, size: int) -> bytearray:
     body[5:9] = size.to_bytes(4, "big")
     return body
@@ -40,8 +45,7 @@ CASES = {
     "bad_header": lambda c, d, i: b"XXXX" + _sealed(c, d, i)[4:],
     "bad_seal": lambda c, d, i: _sealed(c, d, str(uuid.uuid4()))[:1300]
     + _sealed(c, d, i)[1300:],
-    "bad_segment": lambda c, d, i: (lambda b: b[:-100] + bytes([b[-100] ^ 1]) + b[-99:])(
-        _sealed(c, d, i)),
+    "bad_segment": lambda c, d, i: _flip(_sealed(c, d, i), -100),
     "truncated": lambda c, d, i: _sealed(c, d, i)[:-(64 * 1024 + 16)],
     "trailing_data": lambda c, d, i: _sealed(c, d, i) + b"\x00" * 40,
 }

@@ -18,7 +18,15 @@ from storage.db import session as db, utcnow
 from storage.envelope import decrypt_stream
 from storage.models.uploads import ResumableUpload
 from storage.sealed import seal_stream
-from tests.support.documents import MARKER, declare, document_row, empty_local_store, jpeg, open_case, pdf
+from tests.support.documents import (
+    MARKER,
+    declare,
+    document_row,
+    empty_local_store,
+    jpeg,
+    open_case,
+    pdf,
+)
 from tests.support.http import bearer
 from tests.support.tus import CHUNK_TYPE, TUS, create, head, patch, send_all, tus_headers
 
