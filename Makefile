@@ -14,11 +14,11 @@ $(STAMP): setup.cfg
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The JavaScript clients' packages (tus-js-client), from the lock file; the test suite runs
-# them under Node against a live server.
-$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
+# The TypeScript reference client and its packages (hpke-js, tus-js-client), from the lock
+# file, compiled to clients/js/dist; the test suite runs it under Node against a live server.
+$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json $(JS)/tsconfig.json $(wildcard $(JS)/src/*.ts)
 	@command -v npm >/dev/null 2>&1 || { echo "need node and npm"; exit 1; }
-	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p .
 	touch $(JS_STAMP)
 
 js: $(JS_STAMP)
@@ -40,4 +40,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance *.egg-info $(JS)/node_modules
+	rm -rf $(VENV) instance *.egg-info $(JS)/node_modules $(JS)/dist
