@@ -54,8 +54,6 @@ class Staging(Protocol):
 
     def discard(self, stage: Stage) -> None: ...
 
-    def garbage(self, stage: Stage) -> list[str]: ...
-
 
 class LocalStaging:
     def __init__(self, store: LocalObjectStore) -> None:
@@ -99,9 +97,6 @@ class LocalStaging:
     def discard(self, stage: Stage) -> None:
         with contextlib.suppress(OSError, ValueError):
             self._file(stage).unlink(missing_ok=True)
-
-    def garbage(self, stage: Stage) -> list[str]:
-        return []
 
 
 class S3Staging:
@@ -156,10 +151,6 @@ class S3Staging:
     def discard(self, stage: Stage) -> None:
         if stage.multipart_id:
             self.store.abort_multipart(stage.key, stage.multipart_id)
-
-    def garbage(self, stage: Stage) -> list[str]:
-        """Objects the stage leaves behind once it is no longer recorded."""
-        return [stage.tail_key] if stage.tail_key else []
 
 
 def staging_for(store: ObjectStore) -> Staging:
