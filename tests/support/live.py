@@ -49,18 +49,17 @@ def document(base: str, token: str, document_id: str) -> dict:
     return r.json()
 
 
-def settled_offset(location: str, token: str, seconds: float = 30) -> int:
-    """The upload's offset once the server has finished with a request cut short (the
-    server may still be writing what it received when the client notices the cut)."""
+def settled_offset(location: str, token: str, above: int, seconds: float = 60) -> int:
+    """The upload's offset once the server has kept part of a request cut short past
+    ``above`` (the server may still be writing what it received when the client notices
+    the cut, so the offset is read until it has moved past ``above``)."""
     headers = {**auth(token), "Tus-Resumable": "1.0.0"}
     deadline = time.monotonic() + seconds
-    last = None
     while time.monotonic() < deadline:
         r = requests.head(location, headers=headers, timeout=30)
         assert r.status_code == 200, r.status_code
         offset = int(r.headers["Upload-Offset"])
-        if offset == last and offset > 0:
+        if offset > above:
             return offset
-        last = offset
-        time.sleep(0.3)
-    raise AssertionError("the upload's offset did not settle")
+        time.sleep(0.2)
+    raise AssertionError("the server kept nothing of the chunk that was cut")
