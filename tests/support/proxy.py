@@ -49,8 +49,8 @@ class CuttingProxy:
             threading.Thread(target=self._downstream, args=(upstream, client),
                              daemon=True).start()
 
-    def _cut(self, *sockets: socket.socket) -> None:
-        self.cut_count += 1
+    @staticmethod
+    def _cut(*sockets: socket.socket) -> None:
         for sock in sockets:
             with suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -80,6 +80,7 @@ class CuttingProxy:
                 self._cut(client, upstream)
                 return
             if cutting:
+                self.cut_count += 1  # the proxy's own cuts, not connections the server ends
                 self._cut(client, upstream)
                 return
 
