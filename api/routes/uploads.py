@@ -103,6 +103,7 @@ class _Body:
 @blp.doc(responses={"204": {"description": "tus capabilities (Tus-Version, "
                                            "Tus-Extension, Tus-Max-Size)"}})
 def upload_options(document_id: UUID):
+    """tus discovery for a document's upload: versions, extensions, largest length."""
     return _discovery()
 
 
@@ -114,6 +115,7 @@ def upload_options(document_id: UUID):
          responses={"201": {"description": "Created; Location is the upload URL"},
                     **TUS_ERRORS})
 def create_upload(document_id: UUID):
+    """Create a tus upload of the document's content (Upload-Length: exact bytes to send)."""
     _require_version()
     if request.headers.get("Upload-Defer-Length") is not None:
         raise ValidationFailed(errors={"Upload-Defer-Length": ["Declare Upload-Length."]})
@@ -129,6 +131,7 @@ def create_upload(document_id: UUID):
 @reads_only
 @blp.doc(responses={"204": {"description": "tus capabilities"}})
 def upload_options_of(upload_id: UUID):
+    """tus discovery on an upload URL."""
     return _discovery()
 
 
@@ -139,6 +142,7 @@ def upload_options_of(upload_id: UUID):
          responses={"200": {"description": "Upload-Offset: what is durably kept"},
                     **TUS_ERRORS})
 def upload_offset(upload_id: UUID):
+    """The upload's durable offset: resume from here."""
     _require_version()
     upload = resumable.upload_for(upload_id, current_account())
     return Response(status=200, headers={
@@ -155,6 +159,7 @@ def upload_offset(upload_id: UUID):
          responses={"204": {"description": "Kept; Upload-Offset is the new offset"},
                     "460": PROBLEM, **TUS_ERRORS})
 def upload_chunk(upload_id: UUID):
+    """Append a chunk at Upload-Offset; the last byte runs the PUT's checks."""
     _require_version()
     offset = _number("Upload-Offset")
     assert offset is not None
@@ -171,6 +176,7 @@ def upload_chunk(upload_id: UUID):
 @blp.doc(parameters=[TUS_HEADERS], responses={"204": {"description": "Ended"},
                                               **TUS_ERRORS})
 def end_upload(upload_id: UUID):
+    """End the upload (tus termination); what it kept is discarded."""
     _require_version()
     resumable.end_upload(upload_id, current_account())
     return Response(status=204)
