@@ -250,3 +250,21 @@ def test_gc_removes_expired_partial_uploads(web, store, relative):
     assert r.status_code == 200 and int(r.headers["Upload-Offset"]) == part + SEGMENT
     r = patch(web, relative, locations[1], part + SEGMENT, data[part + SEGMENT:])
     assert r.status_code == 204 and _plaintext_of(live["id"]) == data
+
+
+def test_lengths_the_upload_cannot_take(web, relative):
+    data = pdf(50_000)
+    doc = _declared(web, relative, data, content_type="application/pdf", encryption="client")
+    location = create(web, relative, doc, 0).headers["Location"]
+    r = patch(web, relative, location, 0, b"")
+    assert r.status_code == 422 and r.get_json()["reason"] == "truncated"
+    assert document_row(doc["id"]).status == "pending_upload"
+    location = create(web, relative, doc, 100).headers["Location"]
+    r = patch(web, relative, location, 0, b"\x00" * 101)
+    assert r.status_code == 413 and head(web, relative, location).headers["Upload-Offset"] == "0"
+    r = web.post(doc["upload"]["tus_url"], headers=tus_headers(relative, **{
+        "Upload-Length": "-5"}))
+    assert r.status_code == 400 and r.get_json()["code"] == "validation_error"
+    r = web.post(doc["upload"]["tus_url"], headers=tus_headers(relative, **{
+        "Upload-Defer-Length": "1"}))
+    assert r.status_code == 400
