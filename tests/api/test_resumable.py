@@ -268,3 +268,23 @@ def test_lengths_the_upload_cannot_take(web, relative):
     r = web.post(doc["upload"]["tus_url"], headers=tus_headers(relative, **{
         "Upload-Defer-Length": "1"}))
     assert r.status_code == 400
+
+
+def test_delete_ends_the_upload_and_what_it_kept(web, store, relative):
+    objects = store.extensions["kinpass"].runtime.objects
+    part = getattr(objects, "part_size", SEGMENT * 4)
+    data = jpeg(part + 3 * SEGMENT)
+    doc = _declared(web, relative, data)
+    location = create(web, relative, doc, len(data)).headers["Location"]
+    assert patch(web, relative, location, 0, data[:part + SEGMENT]).status_code == 204
+
+    def kept() -> int:
+        if hasattr(objects, "root"):
+            return len(list((Path(objects.root) / ".uploads").iterdir()))
+        uploads = objects._s3.list_multipart_uploads(Bucket=objects.bucket).get("Uploads", [])
+        return len(uploads) + len(list(objects.iter_keys("uploads/")))
+
+    assert kept() == (1 if hasattr(objects, "root") else 2)  # S3: the multipart and a tail
+    assert web.delete(location, headers=tus_headers(relative)).status_code == 204
+    assert kept() == 0
+    assert document_row(doc["id"]).status == "pending_upload"
