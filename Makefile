@@ -2,11 +2,13 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+JS := clients/js
+JS_STAMP := $(JS)/node_modules/.installed
 
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --no-emit-index-url \
 	--no-emit-trusted-host --no-emit-find-links --strip-extras
 
-.PHONY: install lock run test lint bench clean
+.PHONY: install js lock run test lint bench clean
 
 # Every dependency comes from the hashed locks in requirements/ (pip refuses anything else);
 # KinPass itself is then installed, without dependencies, into this virtual environment only.
@@ -18,7 +20,16 @@ $(STAMP): setup.cfg requirements/build.lock requirements/dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# The TypeScript reference client and its packages (hpke-js, tus-js-client), from the lock
+# file, compiled to clients/js/dist; the test suite runs it under Node against a live server.
+$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json $(JS)/tsconfig.json $(wildcard $(JS)/src/*.ts)
+	@command -v npm >/dev/null 2>&1 || { echo "need node and npm"; exit 1; }
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p .
+	touch $(JS_STAMP)
+
+js: $(JS_STAMP)
+
+install: $(STAMP) $(JS_STAMP)
 
 # Regenerate the locks from setup.cfg and requirements/build.in (after changing a dependency).
 lock: $(STAMP)
@@ -29,7 +40,7 @@ lock: $(STAMP)
 run: $(STAMP)
 	$(BIN)/kinpass serve
 
-test: $(STAMP)
+test: $(STAMP) $(JS_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -41,4 +52,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance *.egg-info
+	rm -rf $(VENV) instance *.egg-info $(JS)/node_modules $(JS)/dist

@@ -268,12 +268,15 @@ def gc() -> None:
               help="The KinPass server (or KINPASS_URL)")
 @click.option("--client-side", is_flag=True, help="Seal the file on this side (HPKE)")
 @click.option("--content-type", default=None, help="Default: read from the file's bytes")
+@click.option("--resumable", is_flag=True,
+              help="Send with tus in 1 MiB chunks, resuming after a dropped connection")
 def upload(file: Path, *, case_id: str, kind: str, token: str, url: str, client_side: bool,
-           content_type: str | None) -> None:
+           content_type: str | None, resumable: bool) -> None:
     """Reference client: add a document to a case and upload FILE, streaming."""
     try:
         document = Client(url, token).upload(file, case_id=case_id, kind=kind,
-                                             client_side=client_side, content_type=content_type)
+                                             client_side=client_side, content_type=content_type,
+                                             resumable=resumable)
     except UploadFailed as exc:
         click.echo(json.dumps({"status": exc.status, "problem": exc.problem},
                               ensure_ascii=False), err=True)

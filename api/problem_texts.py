@@ -150,10 +150,29 @@ TEXTS: Translations[ProblemText] = {
         RU: ProblemText("Ещё не действует", "Это разрешение ещё не действует."),
         UK: ProblemText("Ще не діє", "Цей дозвіл ще не діє."),
     },
+    "offset_mismatch": {
+        EN: ProblemText("Offset mismatch",
+                        "Upload-Offset is not the upload's offset; ask with HEAD and resume "
+                        "from there."),
+        RU: ProblemText("Смещение не совпадает",
+                        "Upload-Offset не совпадает со смещением загрузки; узнайте его "
+                        "запросом HEAD и продолжите с него."),
+        UK: ProblemText("Зсув не збігається",
+                        "Upload-Offset не збігається зі зсувом завантаження; дізнайтеся його "
+                        "запитом HEAD і продовжте з нього."),
+    },
     "gone": {
-        EN: ProblemText("Gone", "This content has been destroyed."),
-        RU: ProblemText("Удалено", "Это содержимое уничтожено."),
-        UK: ProblemText("Видалено", "Цей вміст знищено."),
+        EN: ProblemText("Gone", "This content has been destroyed or its time has run out."),
+        RU: ProblemText("Удалено", "Это содержимое уничтожено или его срок истёк."),
+        UK: ProblemText("Видалено", "Цей вміст знищено або його термін минув."),
+    },
+    "unsupported_version": {
+        EN: ProblemText("Unsupported protocol version",
+                        "Send Tus-Resumable: 1.0.0 with every tus request."),
+        RU: ProblemText("Неподдерживаемая версия протокола",
+                        "Передавайте Tus-Resumable: 1.0.0 в каждом запросе tus."),
+        UK: ProblemText("Непідтримувана версія протоколу",
+                        "Передавайте Tus-Resumable: 1.0.0 у кожному запиті tus."),
     },
     "payload_too_large": {
         EN: ProblemText("Payload too large", "The request body is larger than allowed."),

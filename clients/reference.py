@@ -6,13 +6,16 @@ clients implement the same steps.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import json
 import os
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +26,9 @@ from storage.hpke_suites import MLKEM768_X25519_SUITE, SUITES, X25519_SUITE
 from storage.sealed import seal_stream
 
 CHUNK = 64 * 1024
+TUS = {"Tus-Resumable": "1.0.0"}
+TUS_CHUNK = 1024 * 1024
+RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15, 30)
 SUITE_PREFERENCE = (MLKEM768_X25519_SUITE.name, X25519_SUITE.name)
 
 
@@ -37,6 +43,7 @@ class UploadFailed(Exception):  # noqa: N818  (the name reads as what happened)
 class Response:
     status: int
     body: Any
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def file_chunks(path: Path) -> Iterator[bytes]:
@@ -96,7 +103,8 @@ class Client:
             raw = resp.read()
         finally:
             conn.close()
-        return Response(resp.status, json.loads(raw) if raw else None)
+        return Response(resp.status, json.loads(raw) if raw else None,
+                        {name.lower(): value for name, value in resp.getheaders()})
 
     def _json(self, method: str, path: str, payload: Any, expect: int) -> Any:
         body = json.dumps(payload).encode() if payload is not None else None
@@ -116,9 +124,10 @@ class Client:
 
     def upload(self, path: str | os.PathLike[str], *, case_id: str, kind: str,
                client_side: bool = False, content_type: str | None = None,
-               fields: dict[str, Any] | None = None, mrz: str | None = None) -> dict[str, Any]:
-        """Create the document, then PUT the file (or its sealed container); returns the
-        stored Document."""
+               fields: dict[str, Any] | None = None, mrz: str | None = None,
+               resumable: bool = False) -> dict[str, Any]:
+        """Create the document, then PUT the file (or its sealed container), or send it with
+        tus in chunks that survive a dropped connection; returns the stored Document."""
         path = Path(path)
         size, sha256, sniffed = describe(path)
         content_type = content_type or sniffed
@@ -133,6 +142,8 @@ class Client:
             payload["mrz"] = mrz
         document = self._json("POST", f"/v1/cases/{case_id}/documents", payload, 201)
         upload = document["upload"]
+        if resumable:
+            return self._upload_resumable(document, path, size, client_side)
         if client_side:
             key = self.server_key()
             body: Any = seal_stream(file_chunks(path), key["public_key"], key["suite"],
@@ -146,3 +157,76 @@ class Client:
             raise UploadFailed(resp.status, resp.body)
         return resp.body
 
+
+    # --- tus 1.0.0 ---------------------------------------------------------------------------
+
+    def _upload_resumable(self, document: dict[str, Any], path: Path, size: int,
+                          client_side: bool) -> dict[str, Any]:
+        """A resumed upload must send the very same bytes, so a sealed container is written
+        once to a private temporary file (ciphertext only) and sent from there."""
+        if not client_side:
+            self.send_resumable(document["upload"]["tus_url"], path, size)
+            return self._json("GET", f"/v1/documents/{document['id']}", None, 200)
+        key = self.server_key()
+        with tempfile.TemporaryDirectory() as scratch:
+            sealed = Path(scratch) / "sealed"
+            with sealed.open("xb") as out:
+                for piece in seal_stream(file_chunks(path), key["public_key"], key["suite"],
+                                         key["kid"], uuid.UUID(document["id"])):
+                    out.write(piece)
+            self.send_resumable(document["upload"]["tus_url"], sealed, sealed.stat().st_size)
+        return self._json("GET", f"/v1/documents/{document['id']}", None, 200)
+
+    def send_resumable(self, tus_url: str, path: Path, length: int, *,
+                       chunk_size: int = TUS_CHUNK,
+                       delays: tuple[float, ...] = RETRY_DELAYS,
+                       checksum: bool = False) -> str:
+        """Create a tus upload of ``path`` and PATCH it chunk by chunk; after a dropped
+        connection or a refused chunk, ask the server's offset (HEAD) and go on from there.
+        Returns the upload URL. With ``checksum`` every chunk carries its SHA-256
+        (Upload-Checksum): a damaged chunk is refused (460), but a chunk cut short is then
+        discarded whole rather than kept up to the cut."""
+        created = self.request("POST", tus_url, None, {**TUS, "Upload-Length": str(length)})
+        if created.status != 201:
+            raise UploadFailed(created.status, created.body)
+        location = created.headers["location"]
+        offset, failures = 0, 0
+        while offset < length:
+            try:
+                resp = self._patch(location, path, offset, min(chunk_size, length - offset),
+                                   checksum)
+            except OSError:
+                resp = None
+            if resp is not None and resp.status == 204:
+                offset, failures = int(resp.headers["upload-offset"]), 0
+                continue
+            if resp is not None and resp.status not in (409, 460) and resp.status < 500:
+                raise UploadFailed(resp.status, resp.body)  # a refusal: retrying cannot help
+            if failures >= len(delays):
+                raise UploadFailed(resp.status if resp else 0,
+                                   resp.body if resp else "connection lost")
+            time.sleep(delays[failures])
+            failures += 1
+            offset = self._offset(location, offset)
+        return location
+
+    def _patch(self, location: str, path: Path, offset: int, size: int,
+               checksum: bool) -> Response:
+        with path.open("rb") as f:
+            f.seek(offset)
+            chunk = f.read(size)
+        headers = {**TUS, "Upload-Offset": str(offset),
+                   "Content-Type": "application/offset+octet-stream"}
+        if checksum:
+            digest = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
+            headers["Upload-Checksum"] = f"sha256 {digest}"
+        return self.request("PATCH", location, chunk, headers)
+
+    def _offset(self, location: str, fallback: int) -> int:
+        try:
+            resp = self.request("HEAD", location, None, TUS)
+        except OSError:
+            return fallback
+        if resp.status != 200:
+            raise UploadFailed(resp.status, resp.body)
+        return int(resp.headers["upload-offset"])

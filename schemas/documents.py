@@ -110,6 +110,7 @@ class UploadOut(Out):
     url = fields.String()
     headers = fields.Dict(keys=fields.String(), values=fields.String())
     expires_at = UtcDateTime()
+    tus_url = fields.String(metadata={"description": "tus 1.0.0 creation URL (resumable)"})
 
 
 class DocumentCreatedOut(DocumentOut):

@@ -134,9 +134,19 @@ class NotYetValid(KinPassError):
     code = "not_yet_valid"
 
 
+class OffsetMismatch(KinPassError):
+    status = 409
+    code = "offset_mismatch"
+
+
 class Gone(KinPassError):
     status = 410
     code = "gone"
+
+
+class UnsupportedVersion(KinPassError):
+    status = 412
+    code = "unsupported_version"
 
 
 class PayloadTooLarge(KinPassError):
@@ -159,6 +169,13 @@ class SizeMismatch(KinPassError):
     code = "size_mismatch"
 
 
+class ChunkChecksumMismatch(KinPassError):
+    """A tus chunk whose Upload-Checksum does not match (the checksum extension's 460)."""
+
+    status = 460
+    code = "checksum_mismatch"
+
+
 class NotRedeemable(KinPassError):
     status = 422
     code = "not_redeemable"
@@ -175,8 +192,14 @@ class IdempotencyKeyReused(KinPassError):
 
 
 class InvalidCiphertext(KinPassError):
+    """``reason`` tells a client what to do (storage.vocabulary.CiphertextFault)."""
+
     status = 422
     code = "invalid_ciphertext"
+
+    def __init__(self, detail: str | None = None, *, reason: str | None = None) -> None:
+        super().__init__(detail, extra={"reason": reason} if reason else None)
+        self.reason = reason
 
 
 class RateLimited(KinPassError):

@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from storage.domain_errors import InvalidCiphertext
+from storage.vocabulary import CiphertextFault as Fault
 
 MAGIC = b"KPS1"
 VERSION = 1
@@ -84,28 +85,28 @@ class StreamHeader:
     def decode_core(cls, data: bytes) -> StreamHeader:
         """Parse bytes 0..15; raises InvalidCiphertext on anything unexpected."""
         if len(data) < CORE_HEADER_SIZE:
-            raise InvalidCiphertext("truncated header")
+            raise InvalidCiphertext("truncated header", reason=Fault.TRUNCATED)
         magic, version, segment_size, prefix = _CORE.unpack_from(data)
         if magic != MAGIC:
-            raise InvalidCiphertext("not a KPS1 container")
+            raise InvalidCiphertext("not a KPS1 container", reason=Fault.BAD_HEADER)
         if version != VERSION:
-            raise InvalidCiphertext("unsupported container version")
+            raise InvalidCiphertext("unsupported container version", reason=Fault.BAD_HEADER)
         try:
             return cls(segment_size, prefix)
         except ValueError as exc:
-            raise InvalidCiphertext(str(exc)) from None
+            raise InvalidCiphertext(str(exc), reason=Fault.BAD_HEADER) from None
 
     @classmethod
     def decode_stored(cls, data: bytes) -> StreamHeader:
         header = cls.decode_core(data)
         if len(data) < STORED_HEADER_SIZE or data[CORE_HEADER_SIZE] != KIND_STORED:
-            raise InvalidCiphertext("not a stored container")
+            raise InvalidCiphertext("not a stored container", reason=Fault.BAD_HEADER)
         return header
 
 
 def _nonce(prefix: bytes, counter: int, last: bool) -> bytes:
     if counter >= MAX_SEGMENTS:
-        raise InvalidCiphertext("too many segments")
+        raise InvalidCiphertext("too many segments", reason=Fault.BAD_SEGMENT)
     return prefix + counter.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
 
 
@@ -120,15 +121,22 @@ class SegmentEncryptor:
 
     def __init__(self, dek: bytes, doc_id: uuid.UUID | bytes, *,
                  segment_size: int = DEFAULT_SEGMENT_SIZE,
-                 nonce_prefix: bytes | None = None) -> None:
-        # nonce_prefix is for test vectors only: production always draws a fresh one.
+                 nonce_prefix: bytes | None = None, first_segment: int = 0) -> None:
+        # nonce_prefix is for test vectors and for resuming a stream (``first_segment``, the
+        # number of segments already sealed, with the prefix they were sealed under); a
+        # new stream always draws a fresh one.
         self._aead = _check_dek(dek)
         self.stream = (StreamHeader(segment_size, nonce_prefix) if nonce_prefix is not None
                        else StreamHeader.generate(segment_size))
         self._aad = self.stream.core() + doc_id_bytes(doc_id)
         self._buf = bytearray()
-        self._counter = 0
+        self._counter = first_segment
         self._done = False
+
+    @property
+    def buffered(self) -> int:
+        """Plaintext bytes taken in but not yet sealed (less than one segment)."""
+        return len(self._buf)
 
     def header(self) -> bytes:
         return self.stream.encode(KIND_STORED)
@@ -199,17 +207,18 @@ class SegmentDecryptor:
             plaintext = self._aead.decrypt(nonce, bytes(sealed), self._aad)
         except InvalidTag:
             self._state = "failed"
-            raise InvalidCiphertext(f"segment {self._counter} failed authentication") from None
+            raise InvalidCiphertext(f"segment {self._counter} failed authentication",
+                                    reason=Fault.BAD_SEGMENT) from None
         self._counter += 1
         return plaintext
 
     def _fail(self, detail: str) -> InvalidCiphertext:
         self._state = "failed"
-        return InvalidCiphertext(detail)
+        return InvalidCiphertext(detail, reason=Fault.TRUNCATED)
 
     def update(self, chunk: bytes) -> bytes:
         if self._state == "failed":
-            raise InvalidCiphertext("stream already failed")
+            raise InvalidCiphertext("stream already failed", reason=Fault.BAD_SEGMENT)
         if self._state == "done":
             raise RuntimeError("decryptor already finalized")
         self._buf += chunk
@@ -238,7 +247,7 @@ class SegmentDecryptor:
 
     def finalize(self) -> bytes:
         if self._state == "failed":
-            raise InvalidCiphertext("stream already failed")
+            raise InvalidCiphertext("stream already failed", reason=Fault.BAD_SEGMENT)
         if self._state == "done":
             raise RuntimeError("decryptor already finalized")
         if self._state == "header":

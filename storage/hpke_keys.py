@@ -44,6 +44,7 @@ from storage.keys import (
     replace_private_file,
 )
 from storage.models.encryption_keys import HpkeKey
+from storage.vocabulary import CiphertextFault as Fault
 
 
 def _wrap_context(kid: str) -> bytes:
@@ -91,7 +92,7 @@ class _Keyring:
         s = get_suite(suite)
         rec = self._record(kid)
         if rec is None or rec["suite"] != s.name:
-            raise InvalidCiphertext("unknown encryption key")
+            raise InvalidCiphertext("unknown encryption key", reason=Fault.UNKNOWN_KEY)
         return open_with_private_key(s, self._private_key(rec), enc, sealed, doc_id)
 
 

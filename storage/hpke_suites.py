@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import os
 import struct
 import uuid
 from dataclasses import dataclass
@@ -26,8 +28,24 @@ from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 
 from storage.domain_errors import InvalidCiphertext
 from storage.envelope import DEK_SIZE, doc_id_bytes
+from storage.vocabulary import CiphertextFault as Fault
 
 INFO_LABEL = b"kinpass/kps1/sealed-dek"
+XWING_SEED_SIZE = 32
+XWING_EXPANDED_SIZE = 96
+
+
+def _hybrid_halves(raw: bytes) -> tuple[mlkem.MLKEM768PrivateKey, x25519.X25519PrivateKey]:
+    """The ML-KEM-768 and X25519 private keys of an X-Wing private key
+    (draft-connolly-cfrg-xwing-kem-06, expandDecapsulationKey): the 32-byte seed expands by
+    SHAKE256 to 96 bytes, the ML-KEM-768 seed d || z then the X25519 scalar. Keys made
+    before the seed form are kept expanded (96 bytes) and still load."""
+    if len(raw) == XWING_SEED_SIZE:
+        raw = hashlib.shake_256(raw).digest(XWING_EXPANDED_SIZE)
+    if len(raw) != XWING_EXPANDED_SIZE:
+        raise ValueError("an X-Wing private key is a 32-byte seed")
+    return (mlkem.MLKEM768PrivateKey.from_seed_bytes(raw[:64]),
+            x25519.X25519PrivateKey.from_private_bytes(raw[64:]))
 SEALED_DEK_SIZE = DEK_SIZE + 16
 
 PrivateKey = x25519.X25519PrivateKey | hpke.MLKEM768X25519PrivateKey
@@ -54,27 +72,25 @@ class HpkeSuite:
         return hpke.Suite(kem, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 
     def generate(self) -> tuple[PrivateKey, bytes]:
-        """A new private key and its serialization."""
-        x = x25519.X25519PrivateKey.generate()
+        """A new private key and its serialization: the X25519 scalar, or the 32-byte X-Wing
+        seed for the hybrid suite."""
         if self is X25519_SUITE:
+            x = x25519.X25519PrivateKey.generate()
             return x, x.private_bytes_raw()
-        pq = mlkem.MLKEM768PrivateKey.generate()
-        return hpke.MLKEM768X25519PrivateKey(pq, x), pq.private_bytes_raw() + x.private_bytes_raw()
+        seed = os.urandom(XWING_SEED_SIZE)
+        return self.load_private(seed), seed
 
     def load_private(self, raw: bytes) -> PrivateKey:
         if self is X25519_SUITE:
             return x25519.X25519PrivateKey.from_private_bytes(raw)
-        if len(raw) != 96:
-            raise ValueError("hybrid private key must be 96 bytes")
-        return hpke.MLKEM768X25519PrivateKey(mlkem.MLKEM768PrivateKey.from_seed_bytes(raw[:64]),
-                                             x25519.X25519PrivateKey.from_private_bytes(raw[64:]))
+        pq, x = _hybrid_halves(raw)
+        return hpke.MLKEM768X25519PrivateKey(pq, x)
 
     def public_bytes(self, raw_private: bytes) -> bytes:
         if self is X25519_SUITE:
             return x25519.X25519PrivateKey.from_private_bytes(raw_private).public_key() \
                 .public_bytes_raw()
-        pq = mlkem.MLKEM768PrivateKey.from_seed_bytes(raw_private[:64])
-        x = x25519.X25519PrivateKey.from_private_bytes(raw_private[64:])
+        pq, x = _hybrid_halves(raw_private)
         return pq.public_key().public_bytes_raw() + x.public_key().public_bytes_raw()
 
     def load_public(self, raw: bytes) -> PublicKey:
@@ -132,8 +148,8 @@ def open_with_private_key(suite: HpkeSuite | str, private_key: PrivateKey, enc: 
                           sealed: bytes, doc_id: uuid.UUID | bytes) -> bytes:
     s = get_suite(suite)
     if len(enc) != s.enc_size or len(sealed) != SEALED_DEK_SIZE:
-        raise InvalidCiphertext("sealed DEK has the wrong size")
+        raise InvalidCiphertext("sealed DEK has the wrong size", reason=Fault.BAD_HEADER)
     try:
         return s.hpke_suite().decrypt(enc + sealed, private_key, info=sealed_dek_info(doc_id))
     except InvalidTag:
-        raise InvalidCiphertext("sealed DEK failed to open") from None
+        raise InvalidCiphertext("sealed DEK failed to open", reason=Fault.BAD_SEAL) from None

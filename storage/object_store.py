@@ -62,7 +62,8 @@ class ObjectStore(Protocol):
 
     def iter_objects(self, prefix: str = "") -> Iterator[tuple[str, datetime]]: ...
 
-    def sweep_incomplete(self, before: datetime) -> int: ...
+    def sweep_incomplete(self, before: datetime,
+                         keep: frozenset[str] = frozenset()) -> int: ...
 
     def check(self) -> None: ...
 
@@ -141,8 +142,9 @@ class LocalObjectStore:
                 continue
             yield key, datetime.fromtimestamp(mtime, UTC)
 
-    def sweep_incomplete(self, before: datetime) -> int:
-        """Remove temp files of writes that died before ``before`` (a crashed process)."""
+    def sweep_incomplete(self, before: datetime, keep: frozenset[str] = frozenset()) -> int:
+        """Remove temp files of writes that died before ``before`` (a crashed process).
+        Resumable uploads are staged elsewhere (storage.staging), so ``keep`` is moot here."""
         removed = 0
         for entry in self._tmp.iterdir():
             try:
@@ -277,6 +279,24 @@ class S3ObjectStore:
             raise
         return written
 
+    def start_multipart(self, key: str) -> str:
+        """Begin a multipart upload that outlives the request (a resumable upload)."""
+        return self._call("create_multipart_upload", Bucket=self.bucket, Key=_check_key(key),
+                          ContentType="application/octet-stream")["UploadId"]
+
+    def put_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        """Upload (or replace) part ``number``; returns its ETag."""
+        return self._call("upload_part", Bucket=self.bucket, Key=_check_key(key),
+                          UploadId=upload_id, PartNumber=number, Body=data)["ETag"]
+
+    def finish_multipart(self, key: str, upload_id: str, etags: list[str]) -> None:
+        self._call("complete_multipart_upload", Bucket=self.bucket, Key=_check_key(key),
+                   UploadId=upload_id, MultipartUpload={"Parts": [
+                       {"PartNumber": n, "ETag": etag} for n, etag in enumerate(etags, 1)]})
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        self._abort(key, upload_id)
+
     def _abort(self, key: str, upload_id: str) -> None:
         try:
             self._s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
@@ -333,13 +353,16 @@ class S3ObjectStore:
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailable(f"S3 list failed: {type(exc).__name__}") from None
 
-    def sweep_incomplete(self, before: datetime) -> int:
-        """Abort multipart uploads begun before ``before`` whose writer died."""
+    def sweep_incomplete(self, before: datetime, keep: frozenset[str] = frozenset()) -> int:
+        """Abort multipart uploads begun before ``before`` whose writer died, but those in
+        ``keep`` (resumable uploads still in flight)."""
         paginator = self._s3.get_paginator("list_multipart_uploads")
         aborted = 0
         try:
             for page in paginator.paginate(Bucket=self.bucket):
                 for upload in page.get("Uploads", []):
+                    if upload["UploadId"] in keep:
+                        continue
                     if upload["Initiated"].astimezone(UTC) < before:
                         self._call("abort_multipart_upload", Bucket=self.bucket,
                                    Key=upload["Key"], UploadId=upload["UploadId"])

@@ -22,12 +22,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from storage.domain_errors import InvalidCiphertext
+from storage.domain_errors import InvalidCiphertext, SizeMismatch
 from storage.envelope import (
     DEFAULT_SEGMENT_SIZE,
     KIND_SEALED,
     KIND_STORED,
     STORED_HEADER_SIZE,
+    TAG_SIZE,
     SegmentDecryptor,
     SegmentEncryptor,
     StreamHeader,
@@ -43,6 +44,7 @@ from storage.hpke_suites import (
     get_suite,
     seal_dek,
 )
+from storage.vocabulary import CiphertextFault as Fault
 
 MEDIA_TYPE = "application/vnd.kinpass.sealed"
 _KID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -85,7 +87,7 @@ class _Reader:
             try:
                 self._buf += next(self._it)
             except StopIteration:
-                raise InvalidCiphertext("truncated header") from None
+                raise InvalidCiphertext("truncated header", reason=Fault.TRUNCATED) from None
         out = bytes(self._buf[:n])
         del self._buf[:n]
         return out
@@ -103,23 +105,23 @@ def read_sealed_header(chunks: Iterable[bytes]) -> tuple[SealedHeader, Iterator[
     head = reader.read(STORED_HEADER_SIZE)
     stream = StreamHeader.decode_core(head)
     if head[-1] != KIND_SEALED:
-        raise InvalidCiphertext("not a sealed container")
+        raise InvalidCiphertext("not a sealed container", reason=Fault.BAD_HEADER)
     suite = SUITES_BY_WIRE_ID.get(reader.read(6))
     if suite is None:
-        raise InvalidCiphertext("unsupported HPKE suite")
+        raise InvalidCiphertext("unsupported HPKE suite", reason=Fault.UNSUPPORTED_SUITE)
     try:
         kid = reader.read(reader.read(1)[0]).decode("ascii")
     except UnicodeDecodeError:
-        raise InvalidCiphertext("invalid kid") from None
+        raise InvalidCiphertext("invalid kid", reason=Fault.BAD_HEADER) from None
     if not _KID_RE.fullmatch(kid):
-        raise InvalidCiphertext("invalid kid")
+        raise InvalidCiphertext("invalid kid", reason=Fault.BAD_HEADER)
     (enc_len,) = struct.unpack(">H", reader.read(2))
     if enc_len != suite.enc_size:
-        raise InvalidCiphertext("wrong encapsulated key length")
+        raise InvalidCiphertext("wrong encapsulated key length", reason=Fault.BAD_HEADER)
     enc = reader.read(enc_len)
     (sealed_len,) = struct.unpack(">H", reader.read(2))
     if sealed_len != SEALED_DEK_SIZE:
-        raise InvalidCiphertext("wrong sealed key length")
+        raise InvalidCiphertext("wrong sealed key length", reason=Fault.BAD_HEADER)
     sealed = reader.read(sealed_len)
     return SealedHeader(stream, suite, kid, enc, sealed), reader.rest()
 
@@ -151,14 +153,58 @@ def decrypt_sealed_stream(chunks: Iterable[bytes], keyring: HpkeKeyring,
     yield from decrypt_stream(body, dek, doc_id, header=header.stream)
 
 
+def segment_section_lengths(plaintext_size: int, segment_size: int) -> tuple[int, int]:
+    """The shortest and longest segment bytes that hold ``plaintext_size`` bytes: an encoder
+    seals a short (possibly empty) last segment; a decoder also takes a full one."""
+    full, rest = divmod(plaintext_size, segment_size)
+    longest = full * (segment_size + TAG_SIZE) + rest + TAG_SIZE
+    shortest = longest - TAG_SIZE if rest == 0 and full else longest
+    return shortest, longest
+
+
+def _measured(body: Iterable[bytes], decryptor: SegmentDecryptor,
+              on_plaintext: Callable[[bytes], None], plaintext_size: int,
+              segment_size: int) -> Iterator[bytes]:
+    """``passthrough_verify`` that knows how long the segments must be: bytes past a valid
+    last segment are ``trailing_data``, a stream that stops early is ``truncated``."""
+    shortest, longest = segment_section_lengths(plaintext_size, segment_size)
+    seen = 0
+    for chunk in body:
+        if seen + len(chunk) > longest:
+            head = chunk[:longest - seen]
+            on_plaintext(decryptor.update(head))
+            yield head
+            try:
+                last = decryptor.finalize()
+            except InvalidCiphertext:
+                raise SizeMismatch() from None  # the plaintext goes on past the declared size
+            on_plaintext(last)
+            raise InvalidCiphertext("bytes after the last segment", reason=Fault.TRAILING_DATA)
+        seen += len(chunk)
+        plaintext = decryptor.update(chunk)
+        if plaintext:
+            on_plaintext(plaintext)
+        yield chunk
+    try:
+        last = decryptor.finalize()
+    except InvalidCiphertext as exc:
+        if seen < shortest:
+            raise InvalidCiphertext("the stream ends early", reason=Fault.TRUNCATED) from None
+        raise exc from None
+    if last:
+        on_plaintext(last)
+
+
 def sealed_to_stored(chunks: Iterable[bytes], keyring: HpkeKeyring, doc_id: uuid.UUID | bytes,
-                     on_plaintext: Callable[[bytes], None]) -> tuple[bytes, Iterator[bytes]]:
+                     on_plaintext: Callable[[bytes], None], *,
+                     plaintext_size: int | None = None) -> tuple[bytes, Iterator[bytes]]:
     """Turn a client upload into a stored container while verifying every segment.
 
     Returns the DEK (wrap it with the KEK and keep it in the database) and the stored
     container's bytes for ``ObjectStore.put_stream``. Verified plaintext is passed to
     ``on_plaintext`` as it goes by; a bad segment raises InvalidCiphertext before the
-    returned iterator ends, so the store aborts. Header errors raise right here.
+    returned iterator ends, so the store aborts. Header errors raise right here. Given the
+    declared ``plaintext_size``, the segments must be exactly as long as it needs.
     """
     header, body = read_sealed_header(chunks)
     dek = header.open_dek(keyring, doc_id)
@@ -166,6 +212,10 @@ def sealed_to_stored(chunks: Iterable[bytes], keyring: HpkeKeyring, doc_id: uuid
 
     def stored() -> Iterator[bytes]:
         yield header.stored_header()
-        yield from passthrough_verify(body, decryptor, on_plaintext)
+        if plaintext_size is None:
+            yield from passthrough_verify(body, decryptor, on_plaintext)
+        else:
+            yield from _measured(body, decryptor, on_plaintext, plaintext_size,
+                                 header.stream.segment_size)
 
     return dek, stored()

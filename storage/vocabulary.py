@@ -174,3 +174,15 @@ class AuditOutcome(StrEnum):
     SUCCESS = "success"
     DENIED = "denied"
     FAILURE = "failure"
+
+
+class CiphertextFault(StrEnum):
+    """Why a container is refused (``invalid_ciphertext``'s ``reason``)."""
+
+    UNKNOWN_KEY = "unknown_key"  # fetch /v1/encryption-keys again and re-seal
+    UNSUPPORTED_SUITE = "unsupported_suite"
+    BAD_HEADER = "bad_header"
+    BAD_SEAL = "bad_seal"  # the sealed DEK does not open
+    BAD_SEGMENT = "bad_segment"
+    TRUNCATED = "truncated"
+    TRAILING_DATA = "trailing_data"

@@ -13,6 +13,7 @@ from api.routes import (
     prisoners,
     public,
     staff,
+    uploads,
     wellknown,
 )
 
@@ -29,6 +30,7 @@ ROUTES = [
     cases.blp,
     admin_cases.blp,
     documents.blp,
+    uploads.blp,
     admin_documents.blp,
     encryption_keys.blp,
 ]

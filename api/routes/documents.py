@@ -41,7 +41,8 @@ def _with_upload(document):
         "method": "PUT",
         "url": url_for("documents.put_content", document_id=document.id, _external=True),
         "headers": {"Content-Type": documents.upload_media_type(document)},
-        "expires_at": document.upload_expires_at}}
+        "expires_at": document.upload_expires_at,
+        "tus_url": url_for("uploads.create_upload", document_id=document.id, _external=True)}}
 
 
 @blp.route("/cases/<uuid:case_id>/documents", methods=["POST"])

@@ -96,7 +96,8 @@ def upload_media_type(document: Document) -> str:
     return SEALED_MEDIA_TYPE if document.encryption == Encryption.CLIENT else document.content_type
 
 
-def _ensure_pending(document: Document) -> None:
+def ensure_pending(document: Document) -> None:
+    """The document still waits for its content, in a case that can still be edited."""
     if document.status != DocumentStatus.PENDING_UPLOAD:
         raise InvalidState()
     ensure_editable(db().get_one(Case, document.case_id))
@@ -125,17 +126,27 @@ def receive_content(document_id: uuid.UUID, account: Account, upload: Upload) ->
     aborts the object write, so nothing is stored and the document stays pending.
     """
     document = document_for_relative(document_id, account)
-    _ensure_pending(document)
+    ensure_pending(document)
     if upload.content_type != upload_media_type(document):
         raise UnsupportedMediaType()
     doc_id = document.id
     try:
-        key, wrapped = _store(document, upload)
+        key, wrapped = store_content(document, upload)
     except KinPassError as exc:
-        record_event("document.upload", account, subject_type="document", subject_id=doc_id,
-                     outcome=AuditOutcome.FAILURE, reason=exc.code)
-        unit_of_work.keep_on_refusal()
+        refuse_upload(doc_id, account, exc)
         raise
+    return mark_stored(doc_id, account, key, wrapped)
+
+
+def refuse_upload(doc_id: uuid.UUID, account: Account, exc: KinPassError) -> None:
+    """A refused upload is in the audit log; the document stays pending."""
+    record_event("document.upload", account, subject_type="document", subject_id=doc_id,
+                 outcome=AuditOutcome.FAILURE, reason=exc.code)
+    unit_of_work.keep_on_refusal()
+
+
+def mark_stored(doc_id: uuid.UUID, account: Account, key: str, wrapped: bytes) -> Document:
+    """The checked content at ``key`` becomes the document's: it is `stored` from now on."""
     result = db().execute(
         update(Document)
         .where(Document.id == doc_id, Document.status == DocumentStatus.PENDING_UPLOAD,
@@ -150,27 +161,31 @@ def receive_content(document_id: uuid.UUID, account: Account, upload: Upload) ->
     return db().get_one(Document, doc_id, populate_existing=True)
 
 
-def _store(document: Document, upload: Upload) -> tuple[str, bytes]:
-    """Check and write the content; returns the object key and the wrapped DEK."""
+def store_content(document: Document, upload: Upload) -> tuple[str, bytes]:
+    """The PUT's checks and write; returns the object key and the wrapped DEK."""
     rt = runtime.get()
     limit = rt.settings.max_upload_bytes
     client_side = document.encryption == Encryption.CLIENT
-    body_limit = sealed_size_bound(min(document.size, limit)) if client_side else limit
-    if upload.content_length is not None:
-        if upload.content_length > body_limit:
-            raise PayloadTooLarge()
-        if not client_side and upload.content_length != document.size:
-            raise SizeMismatch()
     doc_id = document.id
     check = PlaintextCheck(Expected(document.size, document.sha256, document.content_type,
                                     limit))
-    body = limited(upload.chunks, body_limit)
     if client_side:
-        dek, stored = sealed_to_stored(body, hpke_keyring(), doc_id, check)
+        # The header first (a bad one is 422 whatever the length), then the exact length
+        # the declared size takes; the absolute bound keeps a huge body from being read.
+        body_limit = sealed_size_bound(limit)
+        dek, stored = sealed_to_stored(limited(upload.chunks, body_limit), hpke_keyring(),
+                                       doc_id, check, plaintext_size=document.size)
+        if upload.content_length is not None and upload.content_length > body_limit:
+            raise PayloadTooLarge()
         container = finished(stored, check)
     else:
+        if upload.content_length is not None:
+            if upload.content_length > limit:
+                raise PayloadTooLarge()
+            if upload.content_length != document.size:
+                raise SizeMismatch()
         dek = new_dek()
-        container = encrypt_stream(checked(body, check), dek, doc_id)
+        container = encrypt_stream(checked(limited(upload.chunks, limit), check), dek, doc_id)
     wrapped = rt.keys.wrap(dek, doc_id.bytes)
     key = rt.objects.new_key()
     unit_of_work.release_snapshot()

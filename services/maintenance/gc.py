@@ -1,7 +1,9 @@
 """`kinpass gc`: expired uploads, orphaned objects and retention. Idempotent; audited as the
 acting system.
 
-- A pending upload whose time has run out goes, row and any object.
+- A pending upload whose time has run out goes, row and any object; so does a resumable
+  upload past its time (or whose document no longer waits), with its staged file or its
+  S3 multipart upload and tail.
 - An object no row refers to goes once it is older than ORPHAN_AGE (an upload in flight
   writes its object before its row refers to it), and so do the leftovers of writes whose
   process died (temp files, incomplete multipart uploads).
@@ -21,6 +23,7 @@ from sqlalchemy import select
 from services.audit.events import SYSTEM, record_event
 from services.cases.states import CLOSED
 from services.core import runtime
+from services.documents.resumable import collect_uploads
 from services.documents.shredding import forget_object_after_commit, shred_document
 from storage.db import session as db, utcnow
 from storage.models.cases import Case, Document
@@ -33,6 +36,7 @@ BATCH = 500
 @dataclass
 class GcReport:
     expired_uploads: int = 0
+    expired_resumable_uploads: int = 0
     orphaned_objects: int = 0
     incomplete_writes: int = 0
     retention_shredded: int = 0
@@ -85,8 +89,11 @@ def collect_garbage(actor: Any = SYSTEM, now: datetime | None = None) -> dict[st
     now = now or utcnow()
     # Orphans first, judged on what is committed: objects let go below are deleted only
     # after this run commits.
+    resumable, in_flight = collect_uploads(now)
     report = GcReport(orphaned_objects=_delete_orphans(now),
-                      incomplete_writes=runtime.get().objects.sweep_incomplete(now - ORPHAN_AGE))
+                      incomplete_writes=runtime.get().objects.sweep_incomplete(
+                          now - ORPHAN_AGE, keep=in_flight),
+                      expired_resumable_uploads=resumable)
     report.expired_uploads = _remove_expired_uploads(now)
     report.retention_shredded = _shred_past_retention(now, actor)
     counts = asdict(report)

@@ -8,6 +8,7 @@ from storage.models.encryption_keys import HpkeKey
 from storage.models.prisoners import Prisoner, PrisonerBlockingKey
 from storage.models.requests import IdempotencyRecord, RateCounter
 from storage.models.secrets import ServiceSecret
+from storage.models.uploads import ResumableUpload
 
 __all__ = [
            "Account",
@@ -28,6 +29,7 @@ __all__ = [
            "Prisoner",
            "PrisonerBlockingKey",
            "RateCounter",
+           "ResumableUpload",
            "ServiceSecret",
            "SigningKey",
            "VerificationCode",

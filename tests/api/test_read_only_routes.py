@@ -19,7 +19,7 @@ def test_only_get_routes_are_read_only(app):
     rules = [r for r in app.url_map.iter_rules()
              if getattr(app.view_functions[r.endpoint], "_kinpass_read_only", False)]
     assert {"/v1/cases/<uuid:case_id>", "/v1/me"} <= {r.rule for r in rules}
-    assert all(r.methods - {"HEAD", "OPTIONS"} == {"GET"} for r in rules), [r.rule for r in rules]
+    assert all(r.methods - {"HEAD", "OPTIONS"} <= {"GET"} for r in rules), [r.rule for r in rules]
 
 
 def test_revoked_token_on_a_read_only_route_is_audited(client, register_relative):

@@ -26,18 +26,20 @@ BASE_URL = "http://localhost"
 # token that names no authorization): it must then be refused with a problem that the
 # status, content-type and schema checks hold to the document; a 5xx, 413 or 415 still fails.
 # An oversized invalid body is rightly refused with 413 before anything else is looked at,
-# and a missing X-Access-Reason is its own 400 (access_reason_required).
+# and a missing X-Access-Reason is its own 400 (access_reason_required). tus answers a missing
+# or other Tus-Resumable with 412 (unsupported_version), as tus 1.0.0 says.
 CONFIG = schemathesis.Config.from_dict({"checks": {
     "positive_data_acceptance": {
         "expected-statuses": ["2xx", "400", "401", "403", "404", "409", "410", "422", "429"]},
     "negative_data_rejection": {
-        "expected-statuses": ["400", "401", "403", "404", "405", "409", "413", "415", "422",
-                              "429"]},
-    "missing_required_header": {"expected-statuses": ["400", "401", "403", "404"]},
+        "expected-statuses": ["400", "401", "403", "404", "405", "409", "412", "413", "415",
+                              "422", "429"]},
+    "missing_required_header": {"expected-statuses": ["400", "401", "403", "404", "412"]},
 }})
 
 
-@schemathesis.serializer("application/pdf", "application/vnd.kinpass.sealed")
+@schemathesis.serializer("application/pdf", "application/vnd.kinpass.sealed",
+                         "application/offset+octet-stream")
 def _raw_bytes(ctx, value) -> bytes:
     """Upload bodies the generator draws for the non-image types, sent as they are."""
     return value if isinstance(value, bytes) else str(value).encode()

@@ -215,3 +215,17 @@ def test_wrong_enc_length_field(container):
     bad = container[:offset] + b"\xff\xff" + container[offset + 2:]
     with pytest.raises(InvalidCiphertext):
         read_sealed_header([bad])
+
+
+def test_xwing_private_keys_are_32_byte_seeds_expanded_with_shake256():
+    import hashlib
+
+    from storage.hpke_suites import MLKEM768_X25519_SUITE as hybrid
+
+    _, seed = hybrid.generate()
+    assert len(seed) == 32
+    expanded = hashlib.shake_256(seed).digest(96)
+    # keys stored before the seed form (96 expanded bytes) load to the very same key
+    assert hybrid.public_bytes(seed) == hybrid.public_bytes(expanded)
+    with pytest.raises(ValueError):
+        hybrid.load_private(seed[:31])

@@ -16,6 +16,8 @@ RELEASED = {
     "0001_initial.py": "0dfceb695846d2f1f4311abdb35d0b747ccf00e598efdc8103d7d8cd935bc687",
     "0002_enumerated_columns_checked.py":
         "369768aeb14810ea58e24631efcd1ad488cf312c3168989bf70932b1dd53d5a4",
+    "0003_resumable_uploads.py":
+        "16f756646fb270078d36beec5035d2d3e2261381f3f54bb7ca4bbbee996ef648",
 }
 
 

@@ -119,3 +119,7 @@ def empty_local_store(app) -> None:
     objects = app.extensions["kinpass"].runtime.objects
     for key in list(objects.iter_keys()):
         objects.delete(key)
+    staged = objects.root / ".uploads"
+    if staged.is_dir():
+        for path in staged.iterdir():
+            path.unlink()
