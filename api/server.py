@@ -116,14 +116,21 @@ class Intake:
         return self.body_left <= 0
 
 
+TUS_CHUNK = b"application/offset+octet-stream"
+
+
 def _body_length(head: bytes, max_body: int) -> int | None:
     """The Content-Length the event loop reads ahead, or None to leave the body to the
-    thread (chunked, Expect: 100-continue, too large or malformed: the app answers those)."""
+    thread (chunked, Expect: 100-continue, too large or malformed: the app answers those).
+    A tus chunk (application/offset+octet-stream) streams to the app too, so that what
+    arrives before a connection drops is kept and the upload resumes from there."""
     length = 0
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         name = name.strip().lower()
         if name in (b"transfer-encoding", b"expect"):
+            return None
+        if name == b"content-type" and value.strip().lower().startswith(TUS_CHUNK):
             return None
         if name == b"content-length":
             if not value.strip().isdigit():
