@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from api.jobs import run_pending_checks
+from api.sender import deliver_due, start_sender
 from clients.reference import Client, UploadFailed
 from services.accounts.operations import create_staff
 from services.audit.events import SYSTEM, checkpoint_now, searchable_hash
@@ -94,6 +95,8 @@ def serve(workers: int | None) -> None:
             self.cfg.set("forwarded_allow_ips", "127.0.0.1")
             self.cfg.set("child_exit", lambda _server, worker:
                          multiprocess.mark_process_dead(worker.pid))
+            if not rt.settings.redis_url:  # else `kinpass worker` delivers
+                self.cfg.set("post_worker_init", lambda _worker: start_sender())
 
         def load(self) -> Any:
             return create_app()
@@ -230,13 +233,38 @@ def checkpoint_verify_offline(jwks_file: Any, revocations_file: Any, issuer: str
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
 def worker(burst: bool) -> None:
-    """Run the case checks queued on Redis (KINPASS_REDIS_URL)."""
+    """Run the case checks queued on Redis (KINPASS_REDIS_URL) and deliver the outbox."""
     _runtime()
     queue = checks_queue()
     if queue is None:
         click.echo(json.dumps({"error": "KINPASS_REDIS_URL is not set"}), err=True)
         sys.exit(2)
-    SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+    if burst:
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        while deliver_due():
+            pass
+        return
+    sender = start_sender()
+    try:
+        SimpleWorker([queue], connection=queue.connection).work()
+    finally:
+        sender.stop()
+
+
+@main.group()
+def messages() -> None:
+    """The outbox of messages to relatives."""
+
+
+@messages.command("send")
+def messages_send() -> None:
+    """Deliver every message that is due now, then stop (the sender does this continuously)."""
+    engine, _ = _runtime()
+    upgrade(engine)
+    tried = 0
+    while (batch := deliver_due()):
+        tried += batch
+    _emit({"tried": tried})
 
 
 @main.group()

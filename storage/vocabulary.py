@@ -174,3 +174,22 @@ class AuditOutcome(StrEnum):
     SUCCESS = "success"
     DENIED = "denied"
     FAILURE = "failure"
+
+
+class MessageChannel(StrEnum):
+    """How a message reaches a relative: chosen by the contact, or her registered devices."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class DevicePlatform(StrEnum):
+    FCM = "fcm"
+    APNS = "apns"
