@@ -21,6 +21,7 @@ from storage.models.accounts import Account
 from storage.models.cases import Case, CaseDecision, CaseStatusChange, Document
 from storage.models.prisoners import Prisoner
 from storage.paging import Page, paginate
+from storage.vocabulary import CaseStatus, Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,30 @@ _DOCUMENTS, _DOCUMENTS_OF_CASES = _one_and_many(
            Document.uploaded_at).order_by(Document.created_at, Document.id), Document.case_id)
 
 
-def _view(case: CaseRecord, documents: list[Any], authorizations: list[Any]) -> dict[str, Any]:
+def _info_requests(cases: list[Any]) -> dict[uuid.UUID, dict[str, Any]]:
+    """For each case waiting on its relative: the officer's reason and the documents asked
+    for, from the latest request (one query, and none when no case is waiting)."""
+    waiting = [case.id for case in cases if case.status == CaseStatus.INFO_REQUESTED]
+    if not waiting:
+        return {}
+    latest: dict[uuid.UUID, Any] = {}
+    for decision in db().execute(
+            select(CaseDecision.case_id, CaseDecision.reason, CaseDecision.at)
+            .where(CaseDecision.case_id.in_(waiting),
+                   CaseDecision.decision == Decision.REQUEST_INFO)
+            .order_by(CaseDecision.at, CaseDecision.id)):
+        latest[decision.case_id] = decision
+    requests = {}
+    for case in cases:
+        decision = latest.get(case.id)
+        if decision is not None:
+            requests[case.id] = {"reason": decision.reason, "at": decision.at,
+                                 "requested_documents": list(case.requested_documents or [])}
+    return requests
+
+
+def _view(case: CaseRecord, documents: list[Any], authorizations: list[Any],
+          info_request: dict[str, Any] | None = None) -> dict[str, Any]:
     """The case as its relative sees it: no checks, scores, officer notes or registry data."""
     return {
         "id": case.id, "status": case.status, "relationship": case.relationship,
@@ -67,6 +91,7 @@ def _view(case: CaseRecord, documents: list[Any], authorizations: list[Any]) -> 
         "missing_documents": missing_documents(case, documents),
         "status_history": [change._asdict() for change in case.history],
         "authorizations": authorizations,
+        "info_request": info_request,
         "created_at": case.created_at, "updated_at": case.updated_at,
     }
 
@@ -97,8 +122,10 @@ def relative_views(case_ids: list[uuid.UUID],
         documents[document.case_id].append(document)
     authorizations = authorizations_of_cases(
         [case_id for case_id in case_ids if rows[case_id].status in case_states.AFTER_APPROVAL])
+    info_requests = _info_requests([rows[case_id] for case_id in case_ids])
     return [_view(CaseRecord(**rows[case_id]._mapping, history=history[case_id]),
-                  documents[case_id], authorizations[case_id]) for case_id in case_ids]
+                  documents[case_id], authorizations[case_id], info_requests.get(case_id))
+            for case_id in case_ids]
 
 
 def relative_view(case: Case) -> dict[str, Any]:
