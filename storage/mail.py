@@ -10,7 +10,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
 from storage.delivery_errors import Refused, TryAgain
@@ -74,7 +74,7 @@ class SmtpServer:
         message["Subject"] = mail.subject
         message["Date"] = formatdate(usegmt=True)
         domain = self.mail_from.rsplit("@", 1)[-1].strip(" >") or "kinpass"
-        message["Message-ID"] = make_msgid(idstring=mail.message_id, domain=domain)
+        message["Message-ID"] = f"<{mail.message_id}@{domain}>"  # a resend is the same mail
         message.set_content(mail.text)
         message.add_alternative(mail.html, subtype="html")
         return message
