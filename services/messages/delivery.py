@@ -95,6 +95,8 @@ def read_claimed(message_id: uuid.UUID) -> Claimed | DeliveryError | None:
     row = db().get(OutboxMessage, message_id)
     if row is None or row.status != MessageStatus.QUEUED or row.payload_sealed is None:
         return None
+    if row.channel == MessageChannel.PUSH and db().get(Device, row.device_id) is None:
+        return Refused("the device was removed")
     try:
         payload = open_payload(row.id, row.payload_sealed)
     except (InvalidTag, ValueError):
