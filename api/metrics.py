@@ -21,10 +21,9 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from api.blueprint import Blueprint
 from services.messages.delivery import outbox_state
 from storage.db import utcnow
-
-from api.blueprint import Blueprint
 from storage.domain_errors import NotFound
 
 REQUESTS = Counter("kinpass_http_requests_total", "HTTP requests",
@@ -39,7 +38,7 @@ class OutboxCollector(Collector):
     """The outbox as the database holds it, the same whichever process is scraped: a gateway
     that is down shows as a growing queue and an ageing oldest message."""
 
-    def collect(self):  # noqa: ANN201 - prometheus_client's interface
+    def collect(self):
         state = outbox_state()
         yield GaugeMetricFamily("kinpass_outbox_queued", "Messages waiting to be delivered",
                                 value=state.queued)

@@ -12,11 +12,11 @@ class DeliveryError(Exception):
         self.reason = reason[:300]
 
 
-class TryAgain(DeliveryError):
+class DeferredError(DeliveryError):
     retry = True
 
 
-class Refused(DeliveryError):
+class RefusedError(DeliveryError):
     """The gateway refused this message for good (a 4xx, a 5xx SMTP reply to a recipient)."""
 
     retry = False

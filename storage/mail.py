@@ -6,14 +6,13 @@ broken one's state."""
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
-from storage.delivery_errors import Refused, TryAgain
+from storage.delivery_errors import DeferredError, RefusedError
 
 TIMEOUT_SECONDS = 30
 
@@ -62,7 +61,7 @@ class SmtpServer:
         client.ehlo()
         if not client.has_extn("starttls"):
             client.close()
-            raise TryAgain("the SMTP server does not offer STARTTLS, which is required")
+            raise DeferredError("the SMTP server does not offer STARTTLS, which is required")
         client.starttls(context=self._context())
         client.ehlo()
         return client
@@ -94,16 +93,17 @@ class SmtpServer:
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             if all(code >= 500 for code in codes):
-                raise Refused(f"the SMTP server refused the recipient ({codes[0]})") from None
-            raise TryAgain(f"the SMTP server deferred the recipient ({codes[0]})") from None
+                raise RefusedError(f"the SMTP server refused the recipient ({codes[0]})") from None
+            raise DeferredError(f"the SMTP server deferred the recipient ({codes[0]})") from None
         except smtplib.SMTPAuthenticationError as exc:
-            raise TryAgain(f"SMTP authentication failed ({exc.smtp_code})") from None
+            raise DeferredError(f"SMTP authentication failed ({exc.smtp_code})") from None
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code >= 500 and exc.smtp_code not in (530, 535, 554):
-                raise Refused(f"the SMTP server refused the message ({exc.smtp_code})") from None
-            raise TryAgain(f"the SMTP server answered {exc.smtp_code}") from None
+                raise RefusedError(
+                    f"the SMTP server refused the message ({exc.smtp_code})") from None
+            raise DeferredError(f"the SMTP server answered {exc.smtp_code}") from None
         except ssl.SSLCertVerificationError as exc:
-            raise TryAgain(f"the SMTP server's certificate was not trusted: "
+            raise DeferredError(f"the SMTP server's certificate was not trusted: "
                            f"{exc.verify_message}") from None
-        except (smtplib.SMTPException, ssl.SSLError, socket.timeout, OSError) as exc:
-            raise TryAgain(f"SMTP server unreachable ({type(exc).__name__})") from None
+        except (TimeoutError, smtplib.SMTPException, ssl.SSLError, OSError) as exc:
+            raise DeferredError(f"SMTP server unreachable ({type(exc).__name__})") from None

@@ -9,12 +9,11 @@ import hashlib
 import hmac
 import http.client
 import json
-import socket
 import ssl
 import time
 from urllib.parse import urlsplit
 
-from storage.delivery_errors import Refused, TryAgain
+from storage.delivery_errors import DeferredError, RefusedError
 
 TIMEOUT_SECONDS = 10
 RETRIED_STATUSES = frozenset({408, 429})
@@ -56,15 +55,15 @@ def post_signed(url: str, secret: str, body: bytes, idempotency_key: str) -> Non
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         answer = response.read(4096)
-    except (socket.timeout, TimeoutError):
-        raise TryAgain("the gateway did not answer in time") from None
+    except TimeoutError:
+        raise DeferredError("the gateway did not answer in time") from None
     except (OSError, http.client.HTTPException) as exc:
-        raise TryAgain(f"the gateway is unreachable ({type(exc).__name__})") from None
+        raise DeferredError(f"the gateway is unreachable ({type(exc).__name__})") from None
     finally:
         connection.close()
     status = response.status
     if 200 <= status < 300:
         return
     if status in RETRIED_STATUSES or status >= 500:
-        raise TryAgain(_reason(status, answer))
-    raise Refused(_reason(status, answer))
+        raise DeferredError(_reason(status, answer))
+    raise RefusedError(_reason(status, answer))

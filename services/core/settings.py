@@ -140,7 +140,7 @@ def message_problems(settings: Settings) -> list[str]:
             problems.append(f"{name} must be https in production")
     if (settings.sms_webhook_url or settings.push_webhook_url) and not settings.webhook_secret:
         problems.append("KINPASS_WEBHOOK_SECRET must be set with a webhook URL")
-    if settings.notifier and settings.notifier != "none" and settings.notifier != "log" \
+    if settings.notifier and settings.notifier not in {"none", "log"} \
             and not settings.notifier.startswith("file:"):
         problems.append("KINPASS_NOTIFIER must be log, none or file:/path.jsonl")
     return problems

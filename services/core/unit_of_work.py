@@ -2,8 +2,9 @@
 
 A use case changes rows through the session and queues what must follow the change: audit
 events (chained into the log inside the same transaction, so an action that is not logged
-does not happen), outgoing messages (written to the outbox in the same transaction, delivered once it is committed) and other work
-for after the commit (deleting shredded objects, handing a case to the worker). The request
+does not happen), outgoing messages (written to the outbox in the same transaction, and
+delivered once it is committed) and other work for after the commit (deleting shredded
+objects, handing a case to the worker). The request
 wrapper, the error path, idempotency, the command line and the worker end it with
 `commit()` or `rollback()`; services never do.
 """

@@ -23,7 +23,7 @@ from services.core import runtime
 from services.messages.sealing import Payload, open_payload
 from services.messages.templates import html_part
 from storage.db import session as db, utcnow
-from storage.delivery_errors import DeliveryError, Refused, TryAgain
+from storage.delivery_errors import DeferredError, DeliveryError, RefusedError
 from storage.mail import Mail, SmtpServer
 from storage.models.messages import Device, OutboxMessage
 from storage.vocabulary import MessageChannel, MessageStatus
@@ -56,7 +56,7 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=ceiling * _jitter.uniform(0.5, 1.0))
 
 
-def _due(now: datetime):  # noqa: ANN202 - a SQL expression
+def _due(now: datetime):
     return and_(OutboxMessage.status == MessageStatus.QUEUED,
                 OutboxMessage.next_attempt_at <= now,
                 or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now))
@@ -96,11 +96,11 @@ def read_claimed(message_id: uuid.UUID) -> Claimed | DeliveryError | None:
     if row is None or row.status != MessageStatus.QUEUED or row.payload_sealed is None:
         return None
     if row.channel == MessageChannel.PUSH and db().get(Device, row.device_id) is None:
-        return Refused("the device was removed")
+        return RefusedError("the device was removed")
     try:
         payload = open_payload(row.id, row.payload_sealed)
     except (InvalidTag, ValueError):
-        return Refused("the sealed message could not be opened")
+        return RefusedError("the sealed message could not be opened")
     return Claimed(id=row.id, channel=row.channel, template=row.template,
                    language=row.language, created_at=row.created_at, payload=payload)
 
@@ -120,7 +120,7 @@ def send_claimed(message: Claimed) -> DeliveryError | None:
     try:
         if message.channel == MessageChannel.EMAIL:
             if not (settings.smtp_url and settings.mail_from):
-                return TryAgain("no email gateway configured (KINPASS_SMTP_URL)")
+                return DeferredError("no email gateway configured (KINPASS_SMTP_URL)")
             server = SmtpServer.from_url(settings.smtp_url, ca_file=settings.smtp_ca_file,
                                          mail_from=settings.mail_from)
             server.send(Mail(message_id=str(message.id), to=message.payload.to,
@@ -131,7 +131,7 @@ def send_claimed(message: Claimed) -> DeliveryError | None:
         url = (settings.sms_webhook_url if message.channel == MessageChannel.SMS
                else settings.push_webhook_url)
         if not (url and settings.webhook_secret):
-            return TryAgain(f"no {message.channel} gateway configured")
+            return DeferredError(f"no {message.channel} gateway configured")
         post_signed(url, settings.webhook_secret, _webhook_body(message), str(message.id))
     except DeliveryError as error:
         return error

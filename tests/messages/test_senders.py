@@ -52,7 +52,7 @@ def test_two_senders_never_send_one_message_twice(app, by_webhook):
         try:
             while deliver_due():
                 pass
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             failures.append(exc)
         finally:
             db.remove()
@@ -124,7 +124,7 @@ def test_kinpass_serve_delivers_with_its_own_sender(tmp_path, receiver):
                            "full_name": "Марія Іваненко"}).encode()
         request = urllib.request.Request(base + "/v1/auth/register", data=body, method="POST",
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 202
         (got,) = receiver.wait_for(1)
         assert got.signature_ok and got.json["to"] == "+380501112233"
@@ -133,5 +133,5 @@ def test_kinpass_serve_delivers_with_its_own_sender(tmp_path, receiver):
             base + "/v1/auth/verify", method="POST",
             data=json.dumps({"login": "+380501112233", "code": code}).encode(),
             headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(verify, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(verify, timeout=10) as response:
             assert response.status == 200

@@ -35,7 +35,7 @@ class Inbox:
         self._lock = threading.Lock()
         self.arrived = threading.Condition(self._lock)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.original_content or envelope.content,
                                           policy=email.policy.default)
         with self.arrived:

@@ -60,7 +60,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 return None
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 got = Received(dict(self.headers.items()), body, signature_ok(
                     self.headers.get("KinPass-Signature", ""), body, receiver.secret))
