@@ -5,7 +5,7 @@ import runpy
 import sys
 from pathlib import Path
 
-ORDER = ["documents", "registry", "authorizations", "audit", "request_cost", "load"]
+ORDER = ["documents", "registry", "authorizations", "audit", "messages", "request_cost", "load"]
 
 
 def main() -> int:

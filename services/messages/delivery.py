@@ -4,8 +4,9 @@ a sender that dies mid-send leaves it to be claimed again when the lease runs ou
 message's id is the gateway's idempotency key (and the email's Message-ID), so a gateway can
 tell the repeat. Retries back off exponentially with jitter for 24 h; then it is `failed`.
 
-The commit points are the caller's (api/sender.py): claim, read, send, record are each a
-short transaction of their own, and none is open while a gateway is being talked to.
+The commit points are the caller's (api/sender.py): the claim (which reads the batch) and
+each message's outcome are short transactions of their own, and none is open while a
+gateway is being talked to.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import json
 import secrets
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
@@ -62,47 +63,50 @@ def _due(now: datetime):
                 or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now))
 
 
-def claim_due(now: datetime | None = None, limit: int = BATCH) -> list[uuid.UUID]:
-    """Take up to `limit` due messages for this sender. On PostgreSQL rows another sender is
-    claiming are skipped (SKIP LOCKED); SQLite runs writing transactions one at a time."""
-    now = now or utcnow()
-    session = db()
-    query = (select(OutboxMessage.id).where(_due(now))
-             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query))
-    if ids:
-        session.execute(update(OutboxMessage)
-                        .where(OutboxMessage.id.in_(ids), _due(now))
-                        .values(claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
-                        .execution_options(synchronize_session=False))
-    return ids
-
-
 @dataclass(frozen=True)
 class Claimed:
+    """A claimed message and what it says; `unsendable` when it cannot go at all."""
+
     id: uuid.UUID
     channel: MessageChannel
     template: str
     language: str
     created_at: datetime
-    payload: Payload
+    payload: Payload | None
+    unsendable: DeliveryError | None = None
 
 
-def read_claimed(message_id: uuid.UUID) -> Claimed | DeliveryError | None:
-    """What the claimed message says; None when it is no longer queued."""
-    row = db().get(OutboxMessage, message_id)
-    if row is None or row.status != MessageStatus.QUEUED or row.payload_sealed is None:
-        return None
-    if row.channel == MessageChannel.PUSH and db().get(Device, row.device_id) is None:
-        return RefusedError("the device was removed")
+def _open(row: OutboxMessage, devices: set[uuid.UUID]) -> Claimed:
+    claimed = Claimed(id=row.id, channel=row.channel, template=row.template,
+                      language=row.language, created_at=row.created_at, payload=None)
+    if row.channel == MessageChannel.PUSH and row.device_id not in devices:
+        return replace(claimed, unsendable=RefusedError("the device was removed"))
     try:
-        payload = open_payload(row.id, row.payload_sealed)
+        return replace(claimed, payload=open_payload(row.id, row.payload_sealed or b""))
     except (InvalidTag, ValueError):
-        return RefusedError("the sealed message could not be opened")
-    return Claimed(id=row.id, channel=row.channel, template=row.template,
-                   language=row.language, created_at=row.created_at, payload=payload)
+        return replace(claimed, unsendable=RefusedError("the sealed message could not be opened"))
+
+
+def claim_due(now: datetime | None = None, limit: int = BATCH) -> list[Claimed]:
+    """Take up to `limit` due messages for this sender, and read them. On PostgreSQL rows
+    another sender is claiming are skipped (SKIP LOCKED); SQLite runs writing transactions
+    one at a time."""
+    now = now or utcnow()
+    session = db()
+    query = (select(OutboxMessage).where(_due(now))
+             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.scalars(query))
+    if not rows:
+        return []
+    for row in rows:
+        row.claimed_until, row.attempts = now + LEASE, row.attempts + 1
+    session.flush()
+    wanted = {row.device_id for row in rows if row.device_id}
+    devices = set(session.scalars(select(Device.id).where(Device.id.in_(wanted)))) \
+        if wanted else set()
+    return [_open(row, devices) for row in rows]
 
 
 def _webhook_body(message: Claimed) -> bytes:
@@ -116,6 +120,8 @@ def _webhook_body(message: Claimed) -> bytes:
 
 def send_claimed(message: Claimed) -> DeliveryError | None:
     """Hand the message to its gateway; what went wrong, if anything."""
+    if message.unsendable is not None or message.payload is None:
+        return message.unsendable
     settings = runtime.get().settings
     try:
         if message.channel == MessageChannel.EMAIL:
@@ -138,18 +144,31 @@ def send_claimed(message: Claimed) -> DeliveryError | None:
     return None
 
 
-def record_outcome(message_id: uuid.UUID, error: DeliveryError | None,
-                   now: datetime | None = None) -> MessageStatus | None:
-    """Sent, failed (refused, or retried for 24 h) or due again later. A message that is no
-    longer queued is left as it is."""
+def record_outcomes(outcomes: list[tuple[uuid.UUID, DeliveryError | None]],
+                    now: datetime | None = None) -> None:
+    """Record a batch: the delivered ones in one statement, the others one by one."""
     now = now or utcnow()
+    sent = [message_id for message_id, error in outcomes if error is None]
+    if sent:
+        db().connection().execute(
+            update(OutboxMessage.__table__)
+            .where(OutboxMessage.id.in_(sent), OutboxMessage.status == MessageStatus.QUEUED)
+            .values(status=MessageStatus.SENT, sent_at=now, last_error=None,
+                    claimed_until=None, payload_sealed=None))
+    for message_id, error in outcomes:
+        if error is not None:
+            record_failure(message_id, error, now)
+
+
+def record_failure(message_id: uuid.UUID, error: DeliveryError,
+                   now: datetime) -> MessageStatus | None:
+    """Failed (refused, or retried for 24 h) or due again later. A message that is no
+    longer queued is left as it is."""
     row = db().get(OutboxMessage, message_id)
     if row is None or row.status != MessageStatus.QUEUED:
         return None
     row.claimed_until = None
-    if error is None:
-        row.status, row.sent_at, row.last_error = MessageStatus.SENT, now, None
-    elif not error.retry or now - row.created_at >= GIVE_UP_AFTER:
+    if not error.retry or now - row.created_at >= GIVE_UP_AFTER:
         row.status = MessageStatus.FAILED
         row.last_error = (error.reason if not error.retry
                           else f"gave up after 24 h: {error.reason}")
