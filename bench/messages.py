@@ -68,7 +68,7 @@ def _hook_process(port: int, count: Synchronized, ready: Event) -> None:
         def log_message(self, *args: object) -> None:
             return None
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             ok = signature_ok(self.headers.get("KinPass-Signature", ""), body, SECRET)
             with count.get_lock():
