@@ -14,8 +14,13 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from api.cli import main
 from api.sender import deliver_due
 from services.core import unit_of_work
 from services.messages.delivery import LEASE, claim_due
@@ -27,6 +32,7 @@ from tests.api.serving import serve_kinpass
 from tests.support.webhooks import SECRET, Receiver
 
 MESSAGES = 40
+REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 def _queue(count: int) -> None:
@@ -135,3 +141,23 @@ def test_kinpass_serve_delivers_with_its_own_sender(tmp_path, receiver):
             headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(verify, timeout=10) as response:
             assert response.status == 200
+
+
+def test_kinpass_worker_delivers_when_redis_is_configured(app, by_webhook, monkeypatch):
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        redis.ping()
+    except RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    _queue(3)
+    settings = app.extensions["kinpass"].settings
+    for name, value in {"KINPASS_DATA_DIR": settings.data_dir,
+                        "KINPASS_DATABASE_URL": settings.database_url,
+                        "KINPASS_NOTIFIER": "none", "KINPASS_REDIS_URL": REDIS_URL,
+                        "KINPASS_SMS_WEBHOOK_URL": by_webhook.url,
+                        "KINPASS_WEBHOOK_SECRET": SECRET}.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(main, ["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    assert len(by_webhook.received) == 3
+    assert _statuses() == {MessageStatus.SENT: 3}
