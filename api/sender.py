@@ -12,12 +12,13 @@ from datetime import datetime
 from services.core import unit_of_work
 from services.messages.delivery import (
     Claimed,
+    any_due,
     claim_due,
     record_outcomes,
     send_claimed,
     wait_for_work,
 )
-from storage.db import session as db
+from storage.db import session as db, set_read_only
 from storage.delivery_errors import DeferredError, DeliveryError
 
 POLL_SECONDS = 1.0
@@ -40,6 +41,15 @@ def deliver_due(now: datetime | None = None) -> int:
     """One round: claim what is due, send it (no transaction open meanwhile), record how each
     went in one unit of work; how many were tried. A sender that dies before the record
     leaves its batch to be claimed again once the lease runs out."""
+    set_read_only(True)
+    try:
+        due = any_due(now)
+        unit_of_work.end_read()
+    finally:
+        db.remove()
+        set_read_only(False)
+    if not due:
+        return 0
     try:
         claimed = claim_due(now)
         unit_of_work.commit()

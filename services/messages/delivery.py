@@ -87,6 +87,12 @@ def _open(row: OutboxMessage, devices: set[uuid.UUID]) -> Claimed:
         return replace(claimed, unsendable=RefusedError("the sealed message could not be opened"))
 
 
+def any_due(now: datetime | None = None) -> bool:
+    """Whether a message is due: a read, so an idle sender never takes a write lock."""
+    return db().scalar(select(OutboxMessage.id).where(_due(now or utcnow())).limit(1)) \
+        is not None
+
+
 def claim_due(now: datetime | None = None, limit: int = BATCH) -> list[Claimed]:
     """Take up to `limit` due messages for this sender, and read them. On PostgreSQL rows
     another sender is claiming are skipped (SKIP LOCKED); SQLite runs writing transactions
