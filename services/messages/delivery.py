@@ -189,6 +189,14 @@ def record_failure(message_id: uuid.UUID, error: DeliveryError,
     return row.status
 
 
+def forget_delivered(before: datetime) -> int:
+    """The metadata of messages sent or failed before `before` (their text is long gone)."""
+    done = db().execute(delete(OutboxMessage).where(
+        OutboxMessage.status != MessageStatus.QUEUED, OutboxMessage.created_at < before)
+        .execution_options(synchronize_session=False))
+    return done.rowcount or 0
+
+
 @dataclass(frozen=True)
 class OutboxState:
     queued: int

@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from api.sender import deliver_due
+from services.core import unit_of_work
+from services.maintenance.gc import collect_garbage
 from services.messages.delivery import GIVE_UP_AFTER
 from services.messages.templates import PUSH_TEXT
 from storage import webhooks
@@ -165,3 +167,17 @@ def test_push_goes_to_each_device_without_personal_data(client, by_webhook, regi
     assert all(email not in r.body.decode() for r in by_webhook.received)
     remaining = list(db().scalars(select(Device.token)))
     assert len(remaining) == 1  # the token the gateway called dead is gone
+
+
+def test_gc_forgets_delivery_state_after_the_retention_period(app, client, by_webhook):
+    _register_phone(client)
+    _register_phone(client, "+380441234568")
+    by_webhook.answer(200, 503)
+    deliver_due()
+    assert sorted(row.status for row in _rows()) == [MessageStatus.QUEUED, MessageStatus.SENT]
+    days = app.extensions["kinpass"].settings.retention_days
+    assert collect_garbage(now=utcnow())["messages_forgotten"] == 0
+    report = collect_garbage(now=utcnow() + timedelta(days=days, hours=1))
+    unit_of_work.commit()
+    assert report["messages_forgotten"] == 1
+    assert [row.status for row in _rows()] == [MessageStatus.QUEUED]  # still to be delivered
