@@ -18,7 +18,7 @@ from services.messages.delivery import (
     send_claimed,
     wait_for_work,
 )
-from storage.db import session as db, set_read_only
+from storage.db import is_read_only, session as db, set_read_only
 from storage.delivery_errors import DeferredError, DeliveryError
 
 POLL_SECONDS = 1.0
@@ -41,13 +41,14 @@ def deliver_due(now: datetime | None = None) -> int:
     """One round: claim what is due, send it (no transaction open meanwhile), record how each
     went in one unit of work; how many were tried. A sender that dies before the record
     leaves its batch to be claimed again once the lease runs out."""
+    was_read_only = is_read_only()
     set_read_only(True)
     try:
         due = any_due(now)
         unit_of_work.end_read()
     finally:
         db.remove()
-        set_read_only(False)
+        set_read_only(was_read_only)
     if not due:
         return 0
     try:
