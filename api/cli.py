@@ -15,6 +15,7 @@ from rq import SimpleWorker
 from sqlalchemy import Engine
 
 from api.jobs import run_pending_checks
+from api.sender import deliver_due, start_sender
 from api.server import Server
 from clients.reference import Client, UploadFailed
 from services.accounts.operations import create_staff
@@ -93,7 +94,9 @@ def serve(workers: int | None, bind: str | None) -> None:
     # directory was known: pick again, before any worker counts a request.
     values.ValueClass = values.get_value_class()
 
-    Server(settings, workers, multiprocess.mark_process_dead).run()
+    # Each worker delivers the outbox itself, unless `kinpass worker` does it (with Redis).
+    sender = None if settings.redis_url else start_sender
+    Server(settings, workers, multiprocess.mark_process_dead, sender).run()
 
 
 @main.group()
@@ -228,13 +231,38 @@ def checkpoint_verify_offline(jwks_file: Any, revocations_file: Any, issuer: str
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
 def worker(burst: bool) -> None:
-    """Run the case checks queued on Redis (KINPASS_REDIS_URL)."""
+    """Run the case checks queued on Redis (KINPASS_REDIS_URL) and deliver the outbox."""
     _runtime()
     queue = checks_queue()
     if queue is None:
         click.echo(json.dumps({"error": "KINPASS_REDIS_URL is not set"}), err=True)
         sys.exit(2)
-    SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+    if burst:
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        while deliver_due():
+            pass
+        return
+    sender = start_sender()
+    try:
+        SimpleWorker([queue], connection=queue.connection).work()
+    finally:
+        sender.stop()
+
+
+@main.group()
+def messages() -> None:
+    """The outbox of messages to relatives."""
+
+
+@messages.command("send")
+def messages_send() -> None:
+    """Deliver every message that is due now, then stop (the sender does this continuously)."""
+    engine, _ = _runtime()
+    upgrade(engine)
+    tried = 0
+    while (batch := deliver_due()):
+        tried += batch
+    _emit({"tried": tried})
 
 
 @main.group()

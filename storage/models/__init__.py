@@ -5,6 +5,7 @@ from storage.models.audit import AuditCheckpoint, AuditEvent, AuditHead, AuditSi
 from storage.models.authorizations import Authorization, Handover, SigningKey
 from storage.models.cases import Case, CaseDecision, CaseStatusChange, Document
 from storage.models.encryption_keys import HpkeKey
+from storage.models.messages import Device, OutboxMessage
 from storage.models.prisoners import Prisoner, PrisonerBlockingKey
 from storage.models.requests import IdempotencyRecord, RateCounter
 from storage.models.secrets import ServiceSecret
@@ -22,10 +23,12 @@ __all__ = [
            "Case",
            "CaseDecision",
            "CaseStatusChange",
+           "Device",
            "Document",
            "Handover",
            "HpkeKey",
            "IdempotencyRecord",
+           "OutboxMessage",
            "Prisoner",
            "PrisonerBlockingKey",
            "RateCounter",
