@@ -20,7 +20,8 @@ from api.jobs import run_pending_checks
 from clients.reference import Client, UploadFailed
 from services.accounts.operations import create_staff
 from services.audit.events import SYSTEM, checkpoint_now, searchable_hash
-from services.audit.reading import verify_log
+from services.audit.proofs import new_tree_head
+from services.audit.tree_check import verify_audit_log, verify_trusted
 from services.authorizations.offline import verify_offline
 from services.authorizations.signing_keys import rotate_signing_key
 from services.bootstrap import build_runtime
@@ -137,10 +138,25 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Walk the hash chain against the signed checkpoints; exit 1 naming the first broken seq."""
+@click.option("--trusted-head", "trusted_head", type=click.File("rb"), default=None,
+              help="A tree head saved from GET /v1/audit/tree-heads/latest: the log must "
+                   "still hold it and extend it")
+def audit_verify(trusted_head: Any) -> None:
+    """Walk the hash chain and the Merkle tree against the signed checkpoints and tree heads
+    (and a head kept elsewhere); exit 1 naming the first seq or size that breaks."""
     _runtime()
-    report = _run(lambda: verify_log(SYSTEM))
+    if trusted_head is not None:
+        try:
+            head = json.load(trusted_head)
+        except (ValueError, UnicodeDecodeError):
+            head = None
+        if not isinstance(head, dict):
+            click.echo(json.dumps({"error": "the trusted head is not a JSON object"}), err=True)
+            sys.exit(2)
+        record = _run(lambda: verify_trusted(SYSTEM, head))
+        _emit(asdict(record))
+        sys.exit(0 if record.ok else 1)
+    report = _run(lambda: verify_audit_log(SYSTEM))
     _emit({"ok": report.ok, "events": report.events,
            "head": {"seq": report.head_seq, "hash": report.head_hash},
            "first_bad_seq": report.first_bad_seq})
@@ -154,6 +170,13 @@ def audit_checkpoint() -> None:
     checkpoint = _run(lambda: checkpoint_now(SYSTEM))
     _emit({"seq": checkpoint.seq, "hash": checkpoint.hash,
            "at": checkpoint.at.strftime("%Y-%m-%dT%H:%M:%SZ"), "jws": checkpoint.jws})
+
+
+@audit.command("tree-head")
+def audit_tree_head() -> None:
+    """Sign a tree head over the whole log now and print it (what an auditor keeps)."""
+    _runtime()
+    _emit(_run(lambda: new_tree_head(SYSTEM)))
 
 
 @audit.command("hash")

@@ -55,6 +55,9 @@ class Settings:
     metrics_token: str | None = None
     audit_checkpoint_events: int = 1000
     audit_checkpoint_minutes: int = 60
+    audit_witness_url: str | None = None
+    webhook_secret: str | None = None
+    migration_database_url: str | None = None  # the schema's owner; else database_url
 
     @property
     def production(self) -> bool:
@@ -91,6 +94,9 @@ class Settings:
             problems.append("KINPASS_JWT_SECRET must be set")
         elif len(self.jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
             problems.append(f"KINPASS_JWT_SECRET must hold at least {MIN_JWT_SECRET_BYTES} bytes")
+        if self.audit_witness_url and not self.webhook_secret:
+            problems.append("KINPASS_WEBHOOK_SECRET must be set to sign what the audit witness "
+                            "receives")
         if problems:
             raise ConfigError("refusing to start in production: " + "; ".join(problems))
 
