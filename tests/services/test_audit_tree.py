@@ -1,0 +1,247 @@
+"""The Merkle tree over the log: stored subtrees against a plain RFC 9162 implementation,
+proofs that verify, and the attacks a chain alone cannot see (a rewritten and re-chained log,
+a truncated one, deleted checkpoints) caught from a head the auditor kept."""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, select, text, update
+
+from api.cli import main as cli
+from services.audit import events as audit, merkle, proofs, tree
+from services.audit.events import SYSTEM, record_event
+from services.audit.reading import EVENT_COLUMNS
+from services.audit.tree_check import verify_audit_log, verify_trusted
+from services.core import unit_of_work
+from storage.db import session as db
+from storage.models import AuditCheckpoint, AuditEvent, AuditHead, AuditTreeHead, AuditTreeNode
+from storage.models.audit import APPEND_ONLY_TABLES
+
+# --- a plain, recursive RFC 9162 §2.1, the reference the stored tree must agree with ---
+
+
+def _mth(leaves: list[bytes]) -> bytes:
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1 << ((len(leaves) - 1).bit_length() - 1)
+    return merkle.node_hash(_mth(leaves[:k]), _mth(leaves[k:]))
+
+
+def _path(m: int, leaves: list[bytes]) -> list[bytes]:
+    if len(leaves) <= 1:
+        return []
+    k = 1 << ((len(leaves) - 1).bit_length() - 1)
+    if m < k:
+        return _path(m, leaves[:k]) + [_mth(leaves[k:])]
+    return _path(m - k, leaves[k:]) + [_mth(leaves[:k])]
+
+
+def _subproof(m: int, leaves: list[bytes], whole: bool) -> list[bytes]:
+    if m == len(leaves):
+        return [] if whole else [_mth(leaves)]
+    k = 1 << ((len(leaves) - 1).bit_length() - 1)
+    if m <= k:
+        return _subproof(m, leaves[:k], whole) + [_mth(leaves[k:])]
+    return _subproof(m - k, leaves[k:], False) + [_mth(leaves[:k])]
+
+
+def _append(n: int, per_commit: int = 1) -> None:
+    for i in range(0, n, per_commit):
+        for j in range(i, min(n, i + per_commit)):
+            record_event("test.event", SYSTEM, subject_type="thing", subject_id=f"id-{j}")
+        unit_of_work.commit()
+    db.remove()
+
+
+def _leaves() -> list[bytes]:
+    hashes = db().execute(select(AuditEvent.hash).order_by(AuditEvent.seq)).scalars()
+    return [merkle.leaf_hash(bytes.fromhex(h)) for h in hashes]
+
+
+def _tree_head() -> dict:
+    head = proofs.new_tree_head(SYSTEM)
+    unit_of_work.commit()
+    db.remove()
+    return head
+
+
+@contextlib.contextmanager
+def _owner():
+    """The database owner's connection, append-only triggers set aside (PostgreSQL)."""
+    engine = db().get_bind()
+    db.remove()
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        yield conn
+    db.remove()
+
+
+def _forge(conn, start: int, keep: int | None = None) -> None:
+    """A forger with the owner's rights: rewrite event ``start`` (or cut the log after
+    ``keep``), re-chain, rebuild the whole tree and delete every signed head."""
+    if keep is not None:
+        conn.execute(delete(AuditEvent).where(AuditEvent.seq > keep))
+    rows = [dict(r._mapping) for r in conn.execute(
+        select(*[getattr(AuditEvent, c) for c in EVENT_COLUMNS]).order_by(AuditEvent.seq))]
+    prev = rows[start - 2]["hash"] if start > 1 else "0" * 64
+    for row in rows[start - 1:]:
+        row["prev_hash"] = prev
+        if row["seq"] == start and keep is None:
+            row["reason"] = "forged"
+        row["hash"] = prev = audit.chain_hash(prev, row)
+        conn.execute(update(AuditEvent).where(AuditEvent.seq == row["seq"]).values(
+            reason=row["reason"], prev_hash=row["prev_hash"], hash=row["hash"]))
+    conn.execute(update(AuditHead).values(seq=len(rows), hash=prev, checkpoint_seq=0))
+    for model in (AuditCheckpoint, AuditTreeHead, AuditTreeNode):
+        conn.execute(delete(model))
+    new, _ = merkle.append([], [bytes.fromhex(r["hash"]) for r in rows], 0)
+    conn.execute(AuditTreeNode.__table__.insert(),
+                 [{"level": lv, "idx": ix, "hash": h} for (lv, ix), h in new])
+
+
+def test_the_stored_tree_is_the_rfc_tree(app):
+    _append(7)
+    _append(30, per_commit=7)  # several leaves in one append
+    leaves = _leaves()
+    assert len(leaves) == 37
+    session = db()
+    for size in (1, 2, 3, 8, 16, 17, 37):
+        assert tree.root_at(session, size) == _mth(leaves[:size]).hex()
+        for seq in range(1, size + 1):
+            leaf, path = tree.inclusion_proof(session, seq, size)
+            assert leaf == leaves[seq - 1].hex()
+            assert path == [h.hex() for h in _path(seq - 1, leaves[:size])]
+        for first in range(1, size):
+            assert tree.consistency_proof(session, first, size) == [
+                h.hex() for h in _subproof(first, leaves[:size], True)]
+
+
+def test_proofs_verify_against_signed_heads(app):
+    _append(5)
+    old = _tree_head()
+    _append(12)
+    new = _tree_head()
+    assert (old["tree_size"], new["tree_size"]) == (5, 18)
+    consistency = proofs.consistency(SYSTEM, 5, 18)["consistency_path"]
+    assert merkle.verify_consistency(5, 18, bytes.fromhex(old["root_hash"]),
+                                     bytes.fromhex(new["root_hash"]),
+                                     [bytes.fromhex(h) for h in consistency])
+    assert not merkle.verify_consistency(5, 18, bytes.fromhex(new["root_hash"]),
+                                         bytes.fromhex(new["root_hash"]),
+                                         [bytes.fromhex(h) for h in consistency])
+    proof = proofs.inclusion(SYSTEM, 3, 18)
+    root = merkle.root_from_inclusion(2, 18, bytes.fromhex(proof["leaf_hash"]),
+                                      [bytes.fromhex(h) for h in proof["audit_path"]])
+    assert root.hex() == new["root_hash"]
+    unit_of_work.rollback()
+
+
+def test_a_head_is_signed_on_the_checkpoint_schedule(app):
+    events = app.extensions["kinpass"].runtime.settings.audit_checkpoint_events
+    _append(events, per_commit=100)
+    heads = db().execute(select(AuditTreeHead)).scalars().all()
+    assert [h.tree_size for h in heads] == [events]
+    assert heads[0].root_hash == _mth(_leaves()[:events]).hex()
+
+
+def test_events_rewritten_under_an_untouched_tree_are_named(app):
+    _append(6)
+    with _owner() as conn:
+        row = {c: v for c, v in conn.execute(select(
+            *[getattr(AuditEvent, c) for c in EVENT_COLUMNS]).where(AuditEvent.seq == 6))
+            .one()._mapping.items()}
+        row["reason"] = "forged"
+        conn.execute(update(AuditEvent).where(AuditEvent.seq == 6).values(
+            reason="forged", hash=audit.chain_hash(row["prev_hash"], row)))
+        conn.execute(update(AuditHead).values(hash=audit.chain_hash(row["prev_hash"], row)))
+    report = verify_audit_log(SYSTEM)
+    unit_of_work.rollback()
+    assert not report.ok and report.first_bad_seq == 6
+
+
+def _check(head: dict):
+    report = verify_trusted(SYSTEM, head)
+    unit_of_work.rollback()
+    return report
+
+
+def test_a_rewritten_rechained_log_without_its_checkpoints_is_caught(app):
+    _append(6)
+    audit.checkpoint_now(SYSTEM)
+    unit_of_work.commit()
+    kept = _tree_head()
+    _append(3)
+    assert _check(kept).ok
+    with _owner() as conn:
+        _forge(conn, 2)
+    report = verify_audit_log(SYSTEM)  # the log alone cannot tell any more ...
+    unit_of_work.rollback()
+    assert report.ok
+    report = _check(kept)  # ... the head the auditor kept can
+    assert not report.ok and report.first_bad_size == kept["tree_size"]
+
+
+def test_a_truncated_log_is_caught(app):
+    _append(6)
+    kept = _tree_head()
+    with _owner() as conn:
+        _forge(conn, 5, keep=4)
+    report = verify_audit_log(SYSTEM)
+    unit_of_work.rollback()
+    assert report.ok
+    report = _check(kept)
+    assert not report.ok and report.first_bad_seq == 5
+
+
+def test_a_forged_trusted_head_is_refused(app):
+    _append(3)
+    kept = _tree_head()
+    forged = {**kept, "root_hash": "ab" * 32}
+    report = _check(forged)
+    assert not report.ok and "signature" in report.problem
+
+
+def test_the_command_line_names_what_breaks(app, base_config, monkeypatch, tmp_path):
+    monkeypatch.setenv("KINPASS_DATA_DIR", base_config["data_dir"])
+    monkeypatch.setenv("KINPASS_DATABASE_URL", base_config["database_url"])
+    _append(4)
+    result = CliRunner().invoke(cli, ["audit", "tree-head"])
+    assert result.exit_code == 0, result.output
+    saved = tmp_path / "head.json"
+    saved.write_text(result.output)
+    _append(2)
+    result = CliRunner().invoke(cli, ["audit", "verify", "--trusted-head", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["ok"] is True
+    with _owner() as conn:
+        _forge(conn, 3)
+    assert CliRunner().invoke(cli, ["audit", "verify"]).exit_code == 0
+    result = CliRunner().invoke(cli, ["audit", "verify", "--trusted-head", str(saved)])
+    assert result.exit_code == 1
+    assert json.loads(result.output)["first_bad_size"] == 4
+    saved.write_text("[1, 2]")
+    result = CliRunner().invoke(cli, ["audit", "verify", "--trusted-head", str(saved)])
+    assert result.exit_code == 2
+
+
+def test_postgresql_refuses_truncate_and_changes_to_every_audit_table(app):
+    engine = db().get_bind()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the triggers are PostgreSQL's; SQLite relies on the chain and the tree")
+    _append(3)
+    _tree_head()
+    db.remove()
+    for table in APPEND_ONLY_TABLES:
+        for sql in (f"TRUNCATE {table} CASCADE", f"DELETE FROM {table}"):
+            with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
+                conn.execute(text(sql))
+    report = verify_audit_log(SYSTEM)
+    unit_of_work.rollback()
+    assert report.ok and report.events == 4
