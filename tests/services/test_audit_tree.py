@@ -17,8 +17,15 @@ from services.audit.events import SYSTEM, record_event
 from services.audit.reading import EVENT_COLUMNS
 from services.audit.tree_check import verify_audit_log, verify_trusted
 from services.core import unit_of_work
-from storage.db import session as db
-from storage.models import AuditCheckpoint, AuditEvent, AuditHead, AuditTreeHead, AuditTreeNode
+from storage.db import session as db, utcnow
+from storage.models import (
+    AuditCheckpoint,
+    AuditEvent,
+    AuditHead,
+    AuditTreeHead,
+    AuditTreeNode,
+    AuditWitnessReceipt,
+)
 from storage.models.audit import APPEND_ONLY_TABLES
 
 # --- a plain, recursive RFC 9162 §2.1, the reference the stored tree must agree with ---
@@ -236,7 +243,11 @@ def test_postgresql_refuses_truncate_and_changes_to_every_audit_table(app):
     if engine.dialect.name != "postgresql":
         pytest.skip("the triggers are PostgreSQL's; SQLite relies on the chain and the tree")
     _append(3)
-    _tree_head()
+    audit.checkpoint_now(SYSTEM)  # a checkpoint and a tree head
+    unit_of_work.commit()
+    head_id = db().execute(select(AuditTreeHead.id)).scalar_one()
+    db().add(AuditWitnessReceipt(head_id=head_id, accepted_at=utcnow()))
+    db().commit()
     db.remove()
     for table in APPEND_ONLY_TABLES:
         for sql in (f"TRUNCATE {table} CASCADE", f"DELETE FROM {table}"):
@@ -244,4 +255,4 @@ def test_postgresql_refuses_truncate_and_changes_to_every_audit_table(app):
                 conn.execute(text(sql))
     report = verify_audit_log(SYSTEM)
     unit_of_work.rollback()
-    assert report.ok and report.events == 4
+    assert report.ok and report.events == 4  # nothing was changed
