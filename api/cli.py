@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -32,9 +33,13 @@ from services.maintenance.gc import collect_garbage
 from services.maintenance.key_rotation import rotate_kek
 from services.registry.prisoner_import import import_prisoners
 from services.workflow.jobs import checks_queue
+from storage.db import make_engine
 from storage.domain_errors import KinPassError
 from storage.migrate import upgrade
+from storage.roles import grant_server_role, owns_audit_tables
 from storage.vocabulary import VerificationResult
+
+log = logging.getLogger("kinpass.cli")
 
 
 def _runtime() -> tuple[Engine, Runtime]:
@@ -49,6 +54,26 @@ def _runtime() -> tuple[Engine, Runtime]:
         sys.exit(2)
 
 
+def _migrate(engine: Engine, settings: Settings) -> None:
+    """Migrate as the schema's owner: with KINPASS_MIGRATION_DATABASE_URL on PostgreSQL, the
+    owner's URL migrates and then grants the server's role only what it needs."""
+    if not settings.migration_database_url:
+        upgrade(engine)
+        if engine.dialect.name == "postgresql" and owns_audit_tables(engine):
+            log.warning("the server's database role owns the audit tables: set "
+                        "KINPASS_MIGRATION_DATABASE_URL to the owner and KINPASS_DATABASE_URL "
+                        "to a role that owns nothing")
+        return
+    owner = make_engine(settings.migration_database_url)
+    try:
+        upgrade(owner)
+        if owner.dialect.name == "postgresql":
+            with owner.begin() as connection:
+                grant_server_role(connection, engine.url.username or "")
+    finally:
+        owner.dispose()
+
+
 def _emit(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, default=str, indent=2))
 
@@ -61,8 +86,8 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Create or migrate the database."""
-    engine, _ = _runtime()
-    upgrade(engine)
+    engine, rt = _runtime()
+    _migrate(engine, rt.settings)
     click.echo("database at head")
 
 
@@ -73,7 +98,7 @@ def serve(workers: int | None) -> None:
     engine, rt = _runtime()
     if workers is None:
         workers = rt.settings.workers
-    upgrade(engine)
+    _migrate(engine, rt.settings)
     engine.dispose()
     metrics_dir = Path(rt.settings.data_dir) / "metrics"
     shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -113,8 +138,8 @@ def staff() -> None:
 @click.option("--full-name", default=None)
 @click.option("--password", default=None)
 def staff_create(email: str, role: str, full_name: str | None, password: str | None) -> None:
-    engine, _ = _runtime()
-    upgrade(engine)
+    engine, rt = _runtime()
+    _migrate(engine, rt.settings)
     result = _run(lambda: create_staff(email=email, full_name=full_name, role=role,
                                        actor=SYSTEM, password=password))
     _emit(result)
@@ -197,8 +222,8 @@ def prisoners() -> None:
 @click.option("--dry-run", is_flag=True, help="Validate and count; change nothing.")
 def prisoners_import(csv_file: Any, dry_run: bool) -> None:
     """Create or update registry records from a UTF-8 CSV file, keyed on registry_number."""
-    engine, _ = _runtime()
-    upgrade(engine)
+    engine, rt = _runtime()
+    _migrate(engine, rt.settings)
     report = _run(lambda: import_prisoners(csv_file, actor=SYSTEM, dry_run=dry_run,
                                            max_bytes=None))
     _emit(asdict(report))
@@ -216,8 +241,8 @@ def keys() -> None:
                    "key is re-wrapped under the new one; content is not touched.")
 def keys_rotate(kek: bool) -> None:
     """Make a new active signing key; retired keys stay in the JWKS while their tokens live."""
-    engine, _ = _runtime()
-    upgrade(engine)
+    engine, rt = _runtime()
+    _migrate(engine, rt.settings)
     if kek:
         _emit(_run(lambda: rotate_kek(SYSTEM)))
         return
@@ -270,16 +295,16 @@ def checks() -> None:
 @checks.command("run")
 def checks_run() -> None:
     """Check every case still waiting in `submitted` (after a worker or Redis outage)."""
-    engine, _ = _runtime()
-    upgrade(engine)
+    engine, rt = _runtime()
+    _migrate(engine, rt.settings)
     _emit({"checked": run_pending_checks()})
 
 
 @main.command()
 def gc() -> None:
     """Remove expired uploads and orphaned objects; shred documents past retention."""
-    engine, _ = _runtime()
-    upgrade(engine)
+    engine, rt = _runtime()
+    _migrate(engine, rt.settings)
     _emit(_run(collect_garbage))
 
 

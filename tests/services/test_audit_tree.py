@@ -45,8 +45,8 @@ def _path(m: int, leaves: list[bytes]) -> list[bytes]:
         return []
     k = 1 << ((len(leaves) - 1).bit_length() - 1)
     if m < k:
-        return _path(m, leaves[:k]) + [_mth(leaves[k:])]
-    return _path(m - k, leaves[k:]) + [_mth(leaves[:k])]
+        return [*_path(m, leaves[:k]), _mth(leaves[k:])]
+    return [*_path(m - k, leaves[k:]), _mth(leaves[:k])]
 
 
 def _subproof(m: int, leaves: list[bytes], whole: bool) -> list[bytes]:
@@ -54,8 +54,8 @@ def _subproof(m: int, leaves: list[bytes], whole: bool) -> list[bytes]:
         return [] if whole else [_mth(leaves)]
     k = 1 << ((len(leaves) - 1).bit_length() - 1)
     if m <= k:
-        return _subproof(m, leaves[:k], whole) + [_mth(leaves[k:])]
-    return _subproof(m - k, leaves[k:], False) + [_mth(leaves[:k])]
+        return [*_subproof(m, leaves[:k], whole), _mth(leaves[k:])]
+    return [*_subproof(m - k, leaves[k:], False), _mth(leaves[:k])]
 
 
 def _append(n: int, per_commit: int = 1) -> None:
