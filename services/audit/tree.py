@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from services.audit import merkle
@@ -19,9 +19,14 @@ def _read(session: Session, nodes: Iterable[merkle.Node]) -> dict[merkle.Node, b
     wanted = sorted(set(nodes))
     if not wanted:
         return {}
+    by_level: dict[int, list[int]] = {}
+    for level, index in wanted:
+        by_level.setdefault(level, []).append(index)
+    # One lookup of the primary key per level (a row-value IN is a table scan on SQLite).
     rows = session.execute(select(AuditTreeNode.level, AuditTreeNode.index, AuditTreeNode.hash)
-                           .where(tuple_(AuditTreeNode.level, AuditTreeNode.index)
-                                  .in_(wanted))).all()
+                           .where(or_(*(and_(AuditTreeNode.level == level,
+                                             AuditTreeNode.index.in_(indexes))
+                                        for level, indexes in by_level.items())))).all()
     found = {(level, index): digest for level, index, digest in rows}
     missing = [node for node in wanted if node not in found]
     if missing:
