@@ -260,7 +260,7 @@ def write_pending(session: Session, pending: Sequence[AuditEntry]) -> None:
         try:
             with session.begin_nested():
                 _checkpoint(session, head)
-        except (KinPassError, SQLAlchemyError) as exc:
+        except (KinPassError, SQLAlchemyError, LookupError) as exc:
             # The log itself is written; the signature waits for the next append.
             log.warning("audit checkpoint deferred: %s", type(exc).__name__)
 
