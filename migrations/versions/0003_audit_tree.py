@@ -1,7 +1,7 @@
 """audit tree
 
 The Merkle tree over the audit log (RFC 9162 §2.1): every perfect subtree a row, built here
-for the events already written; signed tree heads and the witness's receipts. On PostgreSQL
+for the events already written, and its frontier on the head row; signed tree heads and the witness's receipts. On PostgreSQL
 every audit table refuses UPDATE and DELETE (row triggers) and TRUNCATE (statement triggers).
 The hashing is written out here, as it stood when this revision was released.
 
@@ -46,7 +46,7 @@ def _build_tree(nodes: sa.Table) -> None:
             'SELECT seq, hash FROM audit_events WHERE seq > :low ORDER BY seq LIMIT :n'),
             {'low': last, 'n': BATCH}).all()
         if not hashes:
-            return
+            break
         rows = []
         for seq, event_hash in hashes:
             level, index = 0, size
@@ -60,6 +60,9 @@ def _build_tree(nodes: sa.Table) -> None:
             stack.append((level, index, digest))
             size, last = size + 1, seq
         op.bulk_insert(nodes, rows)
+    if size:
+        connection.execute(sa.text('UPDATE audit_head SET tree_frontier = :f'),
+                           {'f': b''.join(digest for _, _, digest in stack)})
 
 
 def upgrade() -> None:
@@ -86,6 +89,9 @@ def upgrade() -> None:
         sa.Column('accepted_at', storage.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['head_id'], ['audit_tree_heads.id']),
         sa.PrimaryKeyConstraint('head_id'))
+    with op.batch_alter_table('audit_head', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('tree_frontier', sa.LargeBinary(length=2048),
+                                      nullable=True))
     _build_tree(nodes)
 
     if op.get_bind().dialect.name == 'postgresql':
@@ -104,6 +110,8 @@ def downgrade() -> None:
             op.execute(f'DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}')
             if table != 'audit_events':
                 op.execute(f'DROP TRIGGER IF EXISTS {_row_trigger(table)} ON {table}')
+    with op.batch_alter_table('audit_head', schema=None) as batch_op:
+        batch_op.drop_column('tree_frontier')
     op.drop_table('audit_witness_receipts')
     with op.batch_alter_table('audit_tree_heads', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_tree_heads_size')

@@ -248,7 +248,8 @@ def write_pending(session: Session, pending: Sequence[AuditEntry]) -> None:
             event["hash"] = prev = chain_hash(prev, event)
             rows.append(event)
         session.execute(insert(AuditEvent), rows)
-        tree.append_leaves(session, head.seq, [row["hash"] for row in rows])
+        head.tree_frontier = tree.append_leaves(session, head.seq, [row["hash"] for row in rows],
+                                                head.tree_frontier)
         head.seq, head.hash = seq, prev
         session.flush()
     except OperationalError:

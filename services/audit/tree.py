@@ -34,15 +34,25 @@ def _read(session: Session, nodes: Iterable[merkle.Node]) -> dict[merkle.Node, b
     return found
 
 
-def append_leaves(session: Session, size: int, event_hashes: Sequence[str]) -> None:
-    """Add the leaves of events ``size + 1 ..`` (their chain hashes, hex) to the tree."""
-    if not event_hashes:
-        return
-    stored = _read(session, merkle.frontier(size))
-    edge = [(node, stored[node]) for node in merkle.frontier(size)]
-    new, _ = merkle.append(edge, (bytes.fromhex(h) for h in event_hashes), size)
-    session.execute(insert(AuditTreeNode), [
-        {"level": level, "index": index, "hash": digest} for (level, index), digest in new])
+def _edge(session: Session, size: int, frontier: bytes | None) -> list[tuple[merkle.Node, bytes]]:
+    nodes = merkle.frontier(size)
+    if frontier is not None and len(frontier) == 32 * len(nodes):
+        return [(node, frontier[32 * i:32 * i + 32]) for i, node in enumerate(nodes)]
+    stored = _read(session, nodes)
+    return [(node, stored[node]) for node in nodes]
+
+
+def append_leaves(session: Session, size: int, event_hashes: Sequence[str],
+                  frontier: bytes | None = None) -> bytes:
+    """Add the leaves of events ``size + 1 ..`` (their chain hashes, hex) to the tree of
+    ``size`` leaves whose frontier is given (read from the tree when it is not); the new
+    frontier."""
+    edge = _edge(session, size, frontier)
+    new, edge = merkle.append(edge, (bytes.fromhex(h) for h in event_hashes), size)
+    if new:
+        session.execute(insert(AuditTreeNode.__table__), [
+            {"level": level, "idx": index, "hash": digest} for (level, index), digest in new])
+    return b"".join(digest for _, digest in edge)
 
 
 def root_at(session: Session, size: int) -> str:

@@ -61,6 +61,9 @@ class AuditHead(Base):
     # Where the last signed checkpoint stands (its clock starts with the log).
     checkpoint_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     checkpoint_at: Mapped[datetime | None]
+    # The Merkle tree's frontier (services.audit.tree): the hashes of its perfect subtrees,
+    # left to right, so an append reads nothing more; NULL until the first append.
+    tree_frontier: Mapped[bytes | None] = mapped_column(LargeBinary(64 * 32))
 
 
 class AuditSigningKey(Base):

@@ -105,7 +105,8 @@ def _forge(conn, start: int, keep: int | None = None) -> None:
         row["hash"] = prev = audit.chain_hash(prev, row)
         conn.execute(update(AuditEvent).where(AuditEvent.seq == row["seq"]).values(
             reason=row["reason"], prev_hash=row["prev_hash"], hash=row["hash"]))
-    conn.execute(update(AuditHead).values(seq=len(rows), hash=prev, checkpoint_seq=0))
+    conn.execute(update(AuditHead).values(seq=len(rows), hash=prev, checkpoint_seq=0,
+                                          tree_frontier=None))
     for model in (AuditCheckpoint, AuditTreeHead, AuditTreeNode):
         conn.execute(delete(model))
     new, _ = merkle.append([], [bytes.fromhex(r["hash"]) for r in rows], 0)
