@@ -71,7 +71,8 @@ def upgrade() -> None:
         sa.Column('level', sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column('idx', sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column('hash', sa.LargeBinary(length=32), nullable=False),
-        sa.PrimaryKeyConstraint('level', 'idx'))
+        sa.PrimaryKeyConstraint('level', 'idx'),
+        sqlite_with_rowid=False)
     op.create_table(
         'audit_tree_heads',
         sa.Column('id', sa.Integer(), nullable=False),

@@ -94,6 +94,7 @@ class AuditTreeNode(Base):
     (index+1)·2^level)``; level 0 holds the leaf hashes."""
 
     __tablename__ = "audit_tree_nodes"
+    __table_args__ = {"sqlite_with_rowid": False}  # the key is the table: one B-tree to write
 
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     index: Mapped[int] = mapped_column("idx", BigInteger, primary_key=True, autoincrement=False)

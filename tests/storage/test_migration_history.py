@@ -16,7 +16,7 @@ RELEASED = {
     "0001_initial.py": "0dfceb695846d2f1f4311abdb35d0b747ccf00e598efdc8103d7d8cd935bc687",
     "0002_enumerated_columns_checked.py":
         "369768aeb14810ea58e24631efcd1ad488cf312c3168989bf70932b1dd53d5a4",
-    "0003_audit_tree.py": "a7247212485fa1649fc2e4df2d7f2639467411dd73bf378027572284f3edeee2",
+    "0003_audit_tree.py": "0b7b9114a8ba76db8a1ce78c79f31e218edbde4c79b4182c5891891aefcc265f",
 }
 
 
