@@ -119,9 +119,9 @@ def bench_proofs(engine, sizes: list[int]) -> list[tuple[int, float, float, floa
         session = db()
         seqs = [rng.randint(1, size) for _ in range(PROOFS)]
         firsts = [rng.randint(1, size - 1) for _ in range(PROOFS)]
-        inclusion = _latency(lambda s: tree.inclusion_proof(db(), s, size), seqs)
-        consistency = _latency(lambda f: tree.consistency_proof(db(), f, size), firsts)
-        root = _latency(lambda _: tree.root_at(db(), size), range(PROOFS))
+        inclusion = _latency(lambda s, n=size: tree.inclusion_proof(db(), s, n), seqs)
+        consistency = _latency(lambda f, n=size: tree.consistency_proof(db(), f, n), firsts)
+        root = _latency(lambda _, n=size: tree.root_at(db(), n), range(PROOFS))
         nodes = max(len(merkle.nodes_of(merkle.inclusion_plan(s - 1, size))) + 1 for s in seqs)
         session.close()
         rows.append((size, inclusion, consistency, root, nodes))

@@ -131,6 +131,21 @@ def test_the_stored_tree_is_the_rfc_tree(app):
                 h.hex() for h in _subproof(first, leaves[:size], True)]
 
 
+def test_the_frontier_on_the_head_row_is_the_trees(app):
+    _append(11, per_commit=4)
+    head = db().get(AuditHead, 1)
+    stored = {(n.level, n.index): n.hash for n in db().execute(select(AuditTreeNode)).scalars()}
+    assert head.tree_frontier == b"".join(stored[node] for node in merkle.frontier(11))
+    with _owner() as conn:  # lost (a head row from before the tree): read from the tree
+        conn.execute(update(AuditHead).values(tree_frontier=None))
+    _append(6, per_commit=3)
+    leaves = _leaves()
+    assert tree.root_at(db(), 17) == _mth(leaves).hex()
+    assert db().get(AuditHead, 1).tree_frontier == b"".join(
+        bytes.fromhex(tree.root_at(db(), 16)) if node == (4, 0) else leaves[16]
+        for node in merkle.frontier(17))
+
+
 def test_proofs_verify_against_signed_heads(app):
     _append(5)
     old = _tree_head()
