@@ -4,7 +4,6 @@ a truncated one, deleted checkpoints) caught from a head the auditor kept."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 
 import pytest
@@ -27,36 +26,7 @@ from storage.models import (
     AuditWitnessReceipt,
 )
 from storage.models.audit import APPEND_ONLY_TABLES
-
-# --- a plain, recursive RFC 9162 §2.1, the reference the stored tree must agree with ---
-
-
-def _mth(leaves: list[bytes]) -> bytes:
-    if not leaves:
-        return hashlib.sha256(b"").digest()
-    if len(leaves) == 1:
-        return leaves[0]
-    k = 1 << ((len(leaves) - 1).bit_length() - 1)
-    return merkle.node_hash(_mth(leaves[:k]), _mth(leaves[k:]))
-
-
-def _path(m: int, leaves: list[bytes]) -> list[bytes]:
-    if len(leaves) <= 1:
-        return []
-    k = 1 << ((len(leaves) - 1).bit_length() - 1)
-    if m < k:
-        return [*_path(m, leaves[:k]), _mth(leaves[k:])]
-    return [*_path(m - k, leaves[k:]), _mth(leaves[:k])]
-
-
-def _subproof(m: int, leaves: list[bytes], whole: bool) -> list[bytes]:
-    if m == len(leaves):
-        return [] if whole else [_mth(leaves)]
-    k = 1 << ((len(leaves) - 1).bit_length() - 1)
-    if m <= k:
-        return [*_subproof(m, leaves[:k], whole), _mth(leaves[k:])]
-    return [*_subproof(m - k, leaves[k:], False), _mth(leaves[:k])]
-
+from tests.support import rfc9162
 
 def _append(n: int, per_commit: int = 1) -> None:
     for i in range(0, n, per_commit):
@@ -121,14 +91,14 @@ def test_the_stored_tree_is_the_rfc_tree(app):
     assert len(leaves) == 37
     session = db()
     for size in (1, 2, 3, 8, 16, 17, 37):
-        assert tree.root_at(session, size) == _mth(leaves[:size]).hex()
+        assert tree.root_at(session, size) == rfc9162.mth(leaves[:size]).hex()
         for seq in range(1, size + 1):
             leaf, path = tree.inclusion_proof(session, seq, size)
             assert leaf == leaves[seq - 1].hex()
-            assert path == [h.hex() for h in _path(seq - 1, leaves[:size])]
+            assert path == [h.hex() for h in rfc9162.path(seq - 1, leaves[:size])]
         for first in range(1, size):
             assert tree.consistency_proof(session, first, size) == [
-                h.hex() for h in _subproof(first, leaves[:size], True)]
+                h.hex() for h in rfc9162.subproof(first, leaves[:size], True)]
 
 
 def test_the_frontier_on_the_head_row_is_the_trees(app):
@@ -140,7 +110,7 @@ def test_the_frontier_on_the_head_row_is_the_trees(app):
         conn.execute(update(AuditHead).values(tree_frontier=None))
     _append(6, per_commit=3)
     leaves = _leaves()
-    assert tree.root_at(db(), 17) == _mth(leaves).hex()
+    assert tree.root_at(db(), 17) == rfc9162.mth(leaves).hex()
     assert db().get(AuditHead, 1).tree_frontier == b"".join(
         bytes.fromhex(tree.root_at(db(), 16)) if node == (4, 0) else leaves[16]
         for node in merkle.frontier(17))
@@ -171,7 +141,7 @@ def test_a_head_is_signed_on_the_checkpoint_schedule(app):
     _append(events, per_commit=100)
     heads = db().execute(select(AuditTreeHead)).scalars().all()
     assert [h.tree_size for h in heads] == [events]
-    assert heads[0].root_hash == _mth(_leaves()[:events]).hex()
+    assert heads[0].root_hash == rfc9162.mth(_leaves()[:events]).hex()
 
 
 def test_events_rewritten_under_an_untouched_tree_are_named(app):
