@@ -8,7 +8,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import select, text, update
 
 from api.cli import main as cli
 from services.audit import events as audit, merkle, proofs, tree
@@ -18,7 +18,6 @@ from services.audit.tree_check import verify_audit_log, verify_trusted
 from services.core import unit_of_work
 from storage.db import session as db, utcnow
 from storage.models import (
-    AuditCheckpoint,
     AuditEvent,
     AuditHead,
     AuditTreeHead,
@@ -27,6 +26,8 @@ from storage.models import (
 )
 from storage.models.audit import APPEND_ONLY_TABLES
 from tests.support import rfc9162
+from tests.support.forgery import forge_log
+
 
 def _append(n: int, per_commit: int = 1) -> None:
     for i in range(0, n, per_commit):
@@ -58,30 +59,6 @@ def _owner():
             conn.execute(text("SET LOCAL session_replication_role = replica"))
         yield conn
     db.remove()
-
-
-def _forge(conn, start: int, keep: int | None = None) -> None:
-    """A forger with the owner's rights: rewrite event ``start`` (or cut the log after
-    ``keep``), re-chain, rebuild the whole tree and delete every signed head."""
-    if keep is not None:
-        conn.execute(delete(AuditEvent).where(AuditEvent.seq > keep))
-    rows = [dict(r._mapping) for r in conn.execute(
-        select(*[getattr(AuditEvent, c) for c in EVENT_COLUMNS]).order_by(AuditEvent.seq))]
-    prev = rows[start - 2]["hash"] if start > 1 else "0" * 64
-    for row in rows[start - 1:]:
-        row["prev_hash"] = prev
-        if row["seq"] == start and keep is None:
-            row["reason"] = "forged"
-        row["hash"] = prev = audit.chain_hash(prev, row)
-        conn.execute(update(AuditEvent).where(AuditEvent.seq == row["seq"]).values(
-            reason=row["reason"], prev_hash=row["prev_hash"], hash=row["hash"]))
-    conn.execute(update(AuditHead).values(seq=len(rows), hash=prev, checkpoint_seq=0,
-                                          tree_frontier=None))
-    for model in (AuditCheckpoint, AuditTreeHead, AuditTreeNode):
-        conn.execute(delete(model))
-    new, _ = merkle.append([], [bytes.fromhex(r["hash"]) for r in rows], 0)
-    conn.execute(AuditTreeNode.__table__.insert(),
-                 [{"level": lv, "idx": ix, "hash": h} for (lv, ix), h in new])
 
 
 def test_the_stored_tree_is_the_rfc_tree(app):
@@ -173,7 +150,7 @@ def test_a_rewritten_rechained_log_without_its_checkpoints_is_caught(app):
     _append(3)
     assert _check(kept).ok
     with _owner() as conn:
-        _forge(conn, 2)
+        forge_log(conn, 2)
     report = verify_audit_log(SYSTEM)  # the log alone cannot tell any more ...
     unit_of_work.rollback()
     assert report.ok
@@ -185,7 +162,7 @@ def test_a_truncated_log_is_caught(app):
     _append(6)
     kept = _tree_head()
     with _owner() as conn:
-        _forge(conn, 5, keep=4)
+        forge_log(conn, 5, keep=4)
     report = verify_audit_log(SYSTEM)
     unit_of_work.rollback()
     assert report.ok
@@ -214,7 +191,7 @@ def test_the_command_line_names_what_breaks(app, base_config, monkeypatch, tmp_p
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["ok"] is True
     with _owner() as conn:
-        _forge(conn, 3)
+        forge_log(conn, 3)
     assert CliRunner().invoke(cli, ["audit", "verify"]).exit_code == 0
     result = CliRunner().invoke(cli, ["audit", "verify", "--trusted-head", str(saved)])
     assert result.exit_code == 1
