@@ -78,7 +78,8 @@ def verify_head(head: dict[str, Any], keys: dict[str, Ed25519PublicKey]) -> None
                                    f"{header_b64}.{payload_b64}".encode())
         payload = json.loads(_unb64(payload_b64))
     except (KeyError, ValueError, InvalidSignature) as exc:
-        raise BrokenLogError(f"the head's signature does not verify ({type(exc).__name__})") from None
+        raise BrokenLogError(
+            f"the head's signature does not verify ({type(exc).__name__})") from None
     if payload != {k: head[k] for k in ("tree_size", "root_hash", "at")}:
         raise BrokenLogError("the head's fields differ from what it signs")
 
@@ -179,7 +180,8 @@ def check(server: Server, trusted: dict[str, Any] | None, events: bool) -> dict[
                 for left in reversed(digests[:-1]):
                     rebuilt = _node(left, rebuilt)
         if rebuilt != root:
-            raise BrokenLogError(f"the exported events do not give the root of the head of size {size}")
+            raise BrokenLogError(
+                f"the exported events do not give the root of the head of size {size}")
         proof = server.get("/v1/audit/proofs/inclusion", seq=size, tree_size=size)
         if root_from_inclusion(size - 1, size, bytes.fromhex(proof["leaf_hash"]),
                                [bytes.fromhex(h) for h in proof["audit_path"]]) != root:
