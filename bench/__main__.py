@@ -5,7 +5,7 @@ import runpy
 import sys
 from pathlib import Path
 
-ORDER = ["documents", "registry", "authorizations", "audit", "request_cost", "load"]
+ORDER = ["documents", "registry", "authorizations", "audit", "audit_tree", "request_cost", "load"]
 
 
 def main() -> int:
