@@ -16,6 +16,7 @@ from sqlalchemy import select
 from services.audit import proofs, witness
 from services.audit.events import SYSTEM, record_event
 from services.core import unit_of_work
+from services.core.settings import ConfigError, Settings
 from storage.db import session as db, utcnow
 from storage.models import AuditTreeHead, AuditWitnessReceipt
 
@@ -124,3 +125,11 @@ def test_a_head_the_witness_never_got_is_sent_by_the_next_round(deployment, rece
     assert witness.deliver_pending(engine, later, sleep=lambda _: None) == 1
     assert len(_receipts()) == 1 and len(witness_at.received) == 1
     assert witness.deliver_pending(engine, later, sleep=lambda _: None) == 0
+
+
+def test_production_refuses_a_witness_without_a_signing_secret():
+    settings = Settings(env="production", database_url="postgresql://db/kinpass", kek="k:x",
+                        jwt_secret="s" * 32, audit_witness_url="https://witness.example/heads")
+    with pytest.raises(ConfigError, match="KINPASS_WEBHOOK_SECRET"):
+        settings.check_production()
+    dataclasses.replace(settings, webhook_secret=SECRET).check_production()
