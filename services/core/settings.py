@@ -81,6 +81,8 @@ class Settings:
     sms_webhook_url: str | None = None
     push_webhook_url: str | None = None
     webhook_secret: str | None = None
+    audit_witness_url: str | None = None
+    migration_database_url: str | None = None  # the schema's owner; else database_url
 
     @property
     def production(self) -> bool:
@@ -139,6 +141,9 @@ class Settings:
         if self.message_copy == "log":
             problems.append("KINPASS_NOTIFIER=log writes codes and contacts to the log: "
                             "use none or file:/path.jsonl")
+        if self.audit_witness_url and not self.webhook_secret:
+            problems.append("KINPASS_WEBHOOK_SECRET must be set to sign what the audit witness "
+                            "receives")
         if problems:
             raise production_refusal(problems)
 

@@ -1,7 +1,15 @@
 """Every table, imported here so metadata and Alembic see them all."""
 from storage.db import Base
 from storage.models.accounts import Account, AuthSession, VerificationCode
-from storage.models.audit import AuditCheckpoint, AuditEvent, AuditHead, AuditSigningKey
+from storage.models.audit import (
+    AuditCheckpoint,
+    AuditEvent,
+    AuditHead,
+    AuditSigningKey,
+    AuditTreeHead,
+    AuditTreeNode,
+    AuditWitnessReceipt,
+)
 from storage.models.authorizations import Authorization, Handover, SigningKey
 from storage.models.cases import Case, CaseDecision, CaseStatusChange, Document
 from storage.models.encryption_keys import HpkeKey
@@ -17,6 +25,9 @@ __all__ = [
            "AuditEvent",
            "AuditHead",
            "AuditSigningKey",
+           "AuditTreeHead",
+           "AuditTreeNode",
+           "AuditWitnessReceipt",
            "AuthSession",
            "Authorization",
            "Base",
