@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -15,11 +16,13 @@ from rq import SimpleWorker
 from sqlalchemy import Engine
 
 from api.jobs import run_pending_checks
+from api.sender import deliver_due, start_sender
 from api.server import Server
 from clients.reference import Client, UploadFailed
 from services.accounts.operations import create_staff
 from services.audit.events import SYSTEM, checkpoint_now, searchable_hash
-from services.audit.reading import verify_log
+from services.audit.proofs import new_tree_head
+from services.audit.tree_check import verify_audit_log, verify_trusted
 from services.authorizations.offline import verify_offline
 from services.authorizations.signing_keys import rotate_signing_key
 from services.bootstrap import build_runtime
@@ -30,9 +33,13 @@ from services.maintenance.gc import collect_garbage
 from services.maintenance.key_rotation import rotate_kek
 from services.registry.prisoner_import import import_prisoners
 from services.workflow.jobs import checks_queue
+from storage.db import make_engine
 from storage.domain_errors import KinPassError
 from storage.migrate import upgrade
+from storage.roles import grant_server_role, owns_audit_tables
 from storage.vocabulary import STAFF_ROLES, VerificationResult
+
+log = logging.getLogger("kinpass.cli")
 
 
 def _runtime(*, create: bool = False) -> tuple[Engine, Runtime]:
@@ -57,6 +64,26 @@ def _runtime(*, create: bool = False) -> tuple[Engine, Runtime]:
         sys.exit(2)
 
 
+def _migrate(engine: Engine, settings: Settings) -> None:
+    """Migrate as the schema's owner: with KINPASS_MIGRATION_DATABASE_URL on PostgreSQL, the
+    owner's URL migrates and then grants the server's role only what it needs."""
+    if not settings.migration_database_url:
+        upgrade(engine)
+        if engine.dialect.name == "postgresql" and owns_audit_tables(engine):
+            log.warning("the server's database role owns the audit tables: set "
+                        "KINPASS_MIGRATION_DATABASE_URL to the owner and KINPASS_DATABASE_URL "
+                        "to a role that owns nothing")
+        return
+    owner = make_engine(settings.migration_database_url)
+    try:
+        upgrade(owner)
+        if owner.dialect.name == "postgresql":
+            with owner.begin() as connection:
+                grant_server_role(connection, engine.url.username or "")
+    finally:
+        owner.dispose()
+
+
 def _emit(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, default=str, indent=2))
 
@@ -69,8 +96,8 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Create or migrate the database."""
-    engine, _ = _runtime(create=True)
-    upgrade(engine)
+    engine, rt = _runtime(create=True)
+    _migrate(engine, rt.settings)
     click.echo("database at head")
 
 
@@ -83,7 +110,7 @@ def serve(workers: int | None, bind: str | None) -> None:
     settings = replace(rt.settings, bind=bind) if bind else rt.settings
     if workers is None:
         workers = settings.workers
-    upgrade(engine)
+    _migrate(engine, rt.settings)
     engine.dispose()
     metrics_dir = Path(settings.data_dir) / "metrics"
     shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -93,7 +120,9 @@ def serve(workers: int | None, bind: str | None) -> None:
     # directory was known: pick again, before any worker counts a request.
     values.ValueClass = values.get_value_class()
 
-    Server(settings, workers, multiprocess.mark_process_dead).run()
+    # Each worker delivers the outbox itself, unless `kinpass worker` does it (with Redis).
+    sender = None if settings.redis_url else start_sender
+    Server(settings, workers, multiprocess.mark_process_dead, sender).run()
 
 
 @main.group()
@@ -110,8 +139,8 @@ def staff() -> None:
               help="Default: a generated one, printed once with the TOTP secret")
 def staff_create(email: str, role: str, full_name: str | None, password: str | None) -> None:
     """Create a staff account; prints its password and TOTP secret once."""
-    engine, _ = _runtime()
-    upgrade(engine)
+    engine, rt = _runtime()
+    _migrate(engine, rt.settings)
     result = _run(lambda: create_staff(email=email, full_name=full_name, role=role,
                                        actor=SYSTEM, password=password))
     _emit(result)
@@ -135,10 +164,25 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Walk the hash chain against the signed checkpoints; exit 1 naming the first broken seq."""
+@click.option("--trusted-head", "trusted_head", type=click.File("rb"), default=None,
+              help="A tree head saved from GET /v1/audit/tree-heads/latest: the log must "
+                   "still hold it and extend it")
+def audit_verify(trusted_head: Any) -> None:
+    """Walk the hash chain and the Merkle tree against the signed checkpoints and tree heads
+    (and a head kept elsewhere); exit 1 naming the first seq or size that breaks."""
     _runtime()
-    report = _run(lambda: verify_log(SYSTEM))
+    if trusted_head is not None:
+        try:
+            head = json.load(trusted_head)
+        except (ValueError, UnicodeDecodeError):
+            head = None
+        if not isinstance(head, dict):
+            click.echo(json.dumps({"error": "the trusted head is not a JSON object"}), err=True)
+            sys.exit(2)
+        record = _run(lambda: verify_trusted(SYSTEM, head))
+        _emit(asdict(record))
+        sys.exit(0 if record.ok else 1)
+    report = _run(lambda: verify_audit_log(SYSTEM))
     _emit({"ok": report.ok, "events": report.events,
            "head": {"seq": report.head_seq, "hash": report.head_hash},
            "first_bad_seq": report.first_bad_seq})
@@ -152,6 +196,13 @@ def audit_checkpoint() -> None:
     checkpoint = _run(lambda: checkpoint_now(SYSTEM))
     _emit({"seq": checkpoint.seq, "hash": checkpoint.hash,
            "at": checkpoint.at.strftime("%Y-%m-%dT%H:%M:%SZ"), "jws": checkpoint.jws})
+
+
+@audit.command("tree-head")
+def audit_tree_head() -> None:
+    """Sign a tree head over the whole log now and print it (what an auditor keeps)."""
+    _runtime()
+    _emit(_run(lambda: new_tree_head(SYSTEM)))
 
 
 @audit.command("hash")
@@ -172,8 +223,8 @@ def prisoners() -> None:
 @click.option("--dry-run", is_flag=True, help="Validate and count; change nothing.")
 def prisoners_import(csv_file: Any, dry_run: bool) -> None:
     """Create or update registry records from a UTF-8 CSV file, keyed on registry_number."""
-    engine, _ = _runtime()
-    upgrade(engine)
+    engine, rt = _runtime()
+    _migrate(engine, rt.settings)
     report = _run(lambda: import_prisoners(csv_file, actor=SYSTEM, dry_run=dry_run,
                                            max_bytes=None))
     _emit(asdict(report))
@@ -191,8 +242,8 @@ def keys() -> None:
                    "key is re-wrapped under the new one; content is not touched.")
 def keys_rotate(kek: bool) -> None:
     """Make a new active signing key; retired keys stay in the JWKS while their tokens live."""
-    engine, _ = _runtime()
-    upgrade(engine)
+    engine, rt = _runtime()
+    _migrate(engine, rt.settings)
     if kek:
         _emit(_run(lambda: rotate_kek(SYSTEM)))
         return
@@ -228,13 +279,38 @@ def checkpoint_verify_offline(jwks_file: Any, revocations_file: Any, issuer: str
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
 def worker(burst: bool) -> None:
-    """Run the case checks queued on Redis (KINPASS_REDIS_URL)."""
+    """Run the case checks queued on Redis (KINPASS_REDIS_URL) and deliver the outbox."""
     _runtime()
     queue = checks_queue()
     if queue is None:
         click.echo(json.dumps({"error": "KINPASS_REDIS_URL is not set"}), err=True)
         sys.exit(2)
-    SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+    if burst:
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        while deliver_due():
+            pass
+        return
+    sender = start_sender()
+    try:
+        SimpleWorker([queue], connection=queue.connection).work()
+    finally:
+        sender.stop()
+
+
+@main.group()
+def messages() -> None:
+    """The outbox of messages to relatives."""
+
+
+@messages.command("send")
+def messages_send() -> None:
+    """Deliver every message that is due now, then stop (the sender does this continuously)."""
+    engine, rt = _runtime()
+    _migrate(engine, rt.settings)
+    tried = 0
+    while (batch := deliver_due()):
+        tried += batch
+    _emit({"tried": tried})
 
 
 @main.group()
@@ -245,16 +321,16 @@ def checks() -> None:
 @checks.command("run")
 def checks_run() -> None:
     """Check every case still waiting in `submitted` (after a worker or Redis outage)."""
-    engine, _ = _runtime()
-    upgrade(engine)
+    engine, rt = _runtime()
+    _migrate(engine, rt.settings)
     _emit({"checked": run_pending_checks()})
 
 
 @main.command()
 def gc() -> None:
     """Remove expired uploads and orphaned objects; shred documents past retention."""
-    engine, _ = _runtime()
-    upgrade(engine)
+    engine, rt = _runtime()
+    _migrate(engine, rt.settings)
     _emit(_run(collect_garbage))
 
 

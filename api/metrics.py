@@ -18,8 +18,12 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from api.blueprint import Blueprint
+from services.messages.delivery import outbox_state
+from storage.db import utcnow
 from storage.domain_errors import NotFound
 
 REQUESTS = Counter("kinpass_http_requests_total", "HTTP requests",
@@ -28,6 +32,25 @@ LATENCY = Histogram("kinpass_http_request_duration_seconds", "HTTP request laten
                     ["endpoint"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10))
 
 blp = Blueprint("metrics", __name__, description="Operations")
+
+
+class OutboxCollector(Collector):
+    """The outbox as the database holds it, the same whichever process is scraped: a gateway
+    that is down shows as a growing queue and an ageing oldest message."""
+
+    def collect(self):
+        state = outbox_state()
+        yield GaugeMetricFamily("kinpass_outbox_queued", "Messages waiting to be delivered",
+                                value=state.queued)
+        age = ((utcnow() - state.oldest_queued_at).total_seconds()
+               if state.oldest_queued_at else 0.0)
+        yield GaugeMetricFamily("kinpass_outbox_oldest_queued_age_seconds",
+                                "Age of the oldest message waiting to be delivered", value=age)
+        counts = GaugeMetricFamily("kinpass_outbox_messages", "Messages by channel and state",
+                                   labels=["channel", "status"])
+        for (channel, status), count in sorted(state.counts.items()):
+            counts.add_metric([channel, status], count)
+        yield counts
 
 
 def _observe(response: Response) -> Response:
@@ -56,7 +79,9 @@ def metrics():
         payload = generate_latest(registry)
     else:
         payload = generate_latest()
-    return Response(payload, content_type=CONTENT_TYPE_LATEST)
+    outbox = CollectorRegistry()
+    outbox.register(OutboxCollector())
+    return Response(payload + generate_latest(outbox), content_type=CONTENT_TYPE_LATEST)
 
 
 def init_metrics(app: Flask) -> None:

@@ -265,8 +265,10 @@ class JsonLogger(glogging.Logger):
 class Server(BaseApplication):
     """The API under gunicorn with the KinPass worker, configured from the settings only."""
 
-    def __init__(self, settings: Settings, workers: int, child_exit: Callable) -> None:
+    def __init__(self, settings: Settings, workers: int, child_exit: Callable,
+                 post_worker_init: Callable[[], object] | None = None) -> None:
         self.settings = settings
+        self.post_worker_init = post_worker_init
         self.workers = workers or machine_workers()
         self.child_exit = child_exit
         self.limits = Limits(header_timeout=settings.header_timeout_seconds,
@@ -288,6 +290,9 @@ class Server(BaseApplication):
                 ("logger_class", JsonLogger),
                 ("child_exit", lambda _server, worker: self.child_exit(worker.pid))):
             self.cfg.set(name, value)
+        if self.post_worker_init is not None:
+            start = self.post_worker_init
+            self.cfg.set("post_worker_init", lambda _worker: start())
 
     def load(self) -> Any:
         return create_app()

@@ -5,7 +5,8 @@ import runpy
 import sys
 from pathlib import Path
 
-ORDER = ["documents", "resumable", "registry", "authorizations", "audit", "request_cost", "load"]
+ORDER = ["documents", "resumable", "registry", "authorizations", "audit", "audit_tree",
+         "messages", "request_cost", "load"]
 
 
 def main() -> int:

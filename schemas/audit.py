@@ -68,3 +68,36 @@ class AuditCheckpointOut(Out):
     hash = fields.String()
     at = UtcDateTime()
     jws = fields.String()
+
+
+class TreeHeadOut(Out):
+    tree_size = fields.Integer()
+    root_hash = fields.String()
+    at = fields.String(metadata={"description": "RFC 3339 UTC, as the JWS payload has it"})
+    jws = fields.String()
+
+
+_SIZE = {"validate": validate.Range(min=0, max=2**62)}
+
+
+class InclusionArgs(In):
+    seq = fields.Integer(required=True, **_SIZE)
+    tree_size = fields.Integer(required=True, **_SIZE)
+
+
+class InclusionOut(Out):
+    seq = fields.Integer()
+    tree_size = fields.Integer()
+    leaf_hash = fields.String()
+    audit_path = fields.List(fields.String())
+
+
+class ConsistencyArgs(In):
+    first = fields.Integer(required=True, **_SIZE)
+    second = fields.Integer(required=True, **_SIZE)
+
+
+class ConsistencyOut(Out):
+    first = fields.Integer()
+    second = fields.Integer()
+    consistency_path = fields.List(fields.String())

@@ -121,6 +121,12 @@ class StatusChangeOut(Out):
     at = UtcDateTime()
 
 
+class InfoRequestOut(Out):
+    reason = fields.String()
+    requested_documents = fields.List(fields.String())
+    at = UtcDateTime()
+
+
 class CaseOut(Out):
     id = fields.UUID()
     status = fields.String()
@@ -132,6 +138,7 @@ class CaseOut(Out):
     missing_documents = fields.List(fields.String())
     status_history = fields.List(fields.Nested(StatusChangeOut))
     authorizations = fields.List(fields.Nested(AuthorizationOut))
+    info_request = fields.Nested(InfoRequestOut, allow_none=True)
     created_at = UtcDateTime()
     updated_at = UtcDateTime()
 

@@ -186,3 +186,22 @@ class CiphertextFault(StrEnum):
     BAD_SEGMENT = "bad_segment"
     TRUNCATED = "truncated"
     TRAILING_DATA = "trailing_data"
+
+
+class MessageChannel(StrEnum):
+    """How a message reaches a relative: chosen by the contact, or her registered devices."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class DevicePlatform(StrEnum):
+    FCM = "fcm"
+    APNS = "apns"

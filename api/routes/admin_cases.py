@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from api.blueprint import Blueprint
+from api.blueprint import Blueprint, reads_only
 from api.case_guards import staff_case_in_state
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
 from schemas.cases import DecisionIn, LinkIn, StaffCaseFilters, StaffCaseOut
+from schemas.messages import MessageStateListOut
 from services.cases.policy import case_for_staff
+from services.messages.history import case_messages
 from services.workflow import review as case_review
 from services.workflow.views import list_queue, staff_view
 from storage.vocabulary import CASE_STAFF
@@ -50,3 +52,12 @@ def link_case(body, case_id: UUID):
 def decide_case(body, case_id: UUID):
     return staff_view(case_review.decide_case(case_id=case_id, actor=current_account(), **body),
                       current_account())
+
+
+@blp.route("/<uuid:case_id>/messages", methods=["GET"])
+@reads_only
+@roles_required(*CASE_STAFF)
+@blp.response(200, MessageStateListOut)
+def case_message_state(case_id: UUID):
+    """Delivery state of the messages sent about the case: never their text or a code."""
+    return {"items": case_messages(case_for_staff(case_id, current_account()).id)}

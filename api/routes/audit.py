@@ -13,9 +13,14 @@ from schemas.audit import (
     AuditEventOut,
     AuditVerifyOut,
     AuditWindowArgs,
+    ConsistencyArgs,
+    ConsistencyOut,
+    InclusionArgs,
+    InclusionOut,
+    TreeHeadOut,
 )
 from schemas.authorizations import JwksOut
-from services.audit import events as audit, reading as audit_reading
+from services.audit import events as audit, proofs, reading as audit_reading, tree_check
 from storage.vocabulary import Role
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="The audit log")
@@ -34,7 +39,7 @@ def list_events(cursor, limit, **filters):
 @roles_required(Role.AUDITOR)
 @blp.response(200, AuditVerifyOut)
 def verify():
-    report = audit_reading.verify_log(current_account())
+    report = tree_check.verify_audit_log(current_account())
     return {"ok": report.ok, "events": report.events,
             "head": {"seq": report.head_seq, "hash": report.head_hash},
             "first_bad_seq": report.first_bad_seq}
@@ -56,6 +61,36 @@ def export(args):
 @blp.paginated(AuditCheckpointOut)
 def list_checkpoints(cursor, limit):
     return audit_reading.list_audit_checkpoints(current_account(), cursor=cursor, limit=limit)
+
+
+@blp.route("/tree-heads/latest", methods=["GET"])
+@roles_required(Role.AUDITOR)
+@blp.response(200, TreeHeadOut)
+def latest_tree_head():
+    return proofs.latest_tree_head(current_account())
+
+
+@blp.route("/tree-heads", methods=["POST"])
+@roles_required(Role.AUDITOR)
+@blp.response(201, TreeHeadOut)
+def new_tree_head():
+    return proofs.new_tree_head(current_account())
+
+
+@blp.route("/proofs/inclusion", methods=["GET"])
+@roles_required(Role.AUDITOR)
+@blp.arguments(InclusionArgs, location="query")
+@blp.response(200, InclusionOut)
+def inclusion_proof(args):
+    return proofs.inclusion(current_account(), args["seq"], args["tree_size"])
+
+
+@blp.route("/proofs/consistency", methods=["GET"])
+@roles_required(Role.AUDITOR)
+@blp.arguments(ConsistencyArgs, location="query")
+@blp.response(200, ConsistencyOut)
+def consistency_proof(args):
+    return proofs.consistency(current_account(), args["first"], args["second"])
 
 
 @blp.route("/keys", methods=["GET"])

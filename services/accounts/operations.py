@@ -89,7 +89,8 @@ def _send_code(account: Account) -> None:
     code = f"{secrets.randbelow(10**6):06d}"
     db().add(VerificationCode(account_id=account.id, code_hash=_code_hash(account.id, code),
                               expires_at=now + CODE_TTL))
-    notify(account.email or account.phone, "verification_code", account.language, code=code)
+    notify(account.email or account.phone, "verification_code", account.language, code=code,
+           account_id=account.id)
 
 
 def _limit_sends(contact: str, ip: str | None) -> None:

@@ -27,13 +27,20 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from services.audit.checkpoints import jwks, sign_head
+from services.audit import tree, witness
+from services.audit.checkpoints import jwks, sign_head, sign_tree_head
 from services.core import runtime, unit_of_work
 from services.core.unit_of_work import AuditEntry
 from storage.db import session as db, utcnow
 from storage.domain_errors import KinPassError, ServiceUnavailable
 from storage.limits import REASON_MAX
-from storage.models.audit import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
+from storage.models.audit import (
+    GENESIS_HASH,
+    AuditCheckpoint,
+    AuditEvent,
+    AuditHead,
+    AuditTreeHead,
+)
 from storage.vocabulary import AuditOutcome, ServiceActor
 
 log = logging.getLogger("kinpass.audit")
@@ -204,8 +211,18 @@ def _checkpoint_due(head: AuditHead) -> bool:
     return utcnow() - head.checkpoint_at >= timedelta(minutes=settings.audit_checkpoint_minutes)
 
 
+def _sign_tree_head(session: Session, head: AuditHead) -> AuditTreeHead:
+    """A tree head over the whole log (the head row locked), sent to the witness once the
+    unit of work commits."""
+    tree_head = sign_tree_head(session, head.seq, tree.root_at(session, head.seq))
+    if runtime.get().settings.audit_witness_url:
+        unit_of_work.after_commit(witness.deliver_in_background(session.get_bind()))
+    return tree_head
+
+
 def _checkpoint(session: Session, head: AuditHead) -> AuditCheckpoint:
     checkpoint = sign_head(session, head.seq, head.hash)
+    _sign_tree_head(session, head)
     head.checkpoint_seq, head.checkpoint_at = checkpoint.seq, checkpoint.at
     return checkpoint
 
@@ -231,18 +248,20 @@ def write_pending(session: Session, pending: Sequence[AuditEntry]) -> None:
             event["hash"] = prev = chain_hash(prev, event)
             rows.append(event)
         session.execute(insert(AuditEvent), rows)
+        head.tree_frontier = tree.append_leaves(session, head.seq, [row["hash"] for row in rows],
+                                                head.tree_frontier)
         head.seq, head.hash = seq, prev
         session.flush()
     except OperationalError:
         raise
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, LookupError) as exc:
         log.error("audit events could not be written: %s", type(exc).__name__)
         raise ServiceUnavailable("audit log unavailable") from None
     if _checkpoint_due(head):
         try:
             with session.begin_nested():
                 _checkpoint(session, head)
-        except (KinPassError, SQLAlchemyError) as exc:
+        except (KinPassError, SQLAlchemyError, LookupError) as exc:
             # The log itself is written; the signature waits for the next append.
             log.warning("audit checkpoint deferred: %s", type(exc).__name__)
 
@@ -255,6 +274,15 @@ def checkpoint_now(actor: Any) -> AuditCheckpoint:
     record_event("audit.checkpoint", actor, subject_type="audit_checkpoint",
                  subject_id=checkpoint.seq)
     return checkpoint
+
+
+def sign_tree_head_now(actor: Any) -> AuditTreeHead:
+    """A tree head signed now over the whole log (`POST /v1/audit/tree-heads`)."""
+    session = db()
+    tree_head = _sign_tree_head(session, _lock_head(session))
+    record_event("audit.tree_head", actor, subject_type="audit_tree_head",
+                 subject_id=tree_head.tree_size)
+    return tree_head
 
 
 def checkpoint_keys() -> dict[str, Any]:

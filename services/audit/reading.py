@@ -55,7 +55,7 @@ def iter_events(session: Session, batch: int = 10_000, *, upto: int | None = Non
     write lock when a transaction begins).
     """
     base = query if query is not None else select(*_COLUMNS)
-    end = _head(session)[0] if upto is None else upto
+    end = head_of(session)[0] if upto is None else upto
     low = 0
     while low < end:
         high = min(low + batch, end)
@@ -68,7 +68,7 @@ def iter_events(session: Session, batch: int = 10_000, *, upto: int | None = Non
         low = high
 
 
-def _head(session: Session) -> tuple[int, str]:
+def head_of(session: Session) -> tuple[int, str]:
     row = session.execute(select(AuditHead.seq, AuditHead.hash)
                           .where(AuditHead.id == 1)).first()
     return (row.seq, row.hash) if row else (0, GENESIS_HASH)
@@ -108,7 +108,7 @@ def verify_chain(session: Session, *, anchors: Mapping[int, str] | None = None,
                  release: bool = False) -> ChainReport:
     """Walk the chain up to the head in seq order; the first row whose seq, link or hash is
     wrong — or whose hash differs from a signed checkpoint (``anchors``) — is named."""
-    head_seq, head_hash = _head(session)
+    head_seq, head_hash = head_of(session)
     anchors = anchors or {}
     sha256, fromhex, at_text, uuid_text = hashlib.sha256, bytes.fromhex, _at_text, _uuid_text
     query = select(*_walk_columns(session.get_bind().dialect.name))
@@ -192,7 +192,7 @@ def export_events(actor: Any, filters: EventFilter, batch: int = 2000) -> Iterat
     own connection, a batch at a time (constant memory however long the log)."""
     _record_read(actor, "export", filters)
     engine = db().get_bind()
-    upto = _head(db())[0]
+    upto = head_of(db())[0]
 
     def stream() -> Iterator[dict]:
         with Session(engine) as session:

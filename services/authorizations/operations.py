@@ -123,7 +123,7 @@ def _tell_relative(case: Case, template: str) -> None:
     relative = _relative_of(case)
     if relative is not None and (relative.email or relative.phone):
         notify(relative.email or relative.phone, template, relative.language,
-               ref=case_reference(case))
+               account_id=relative.id, case_id=case.id, ref=case_reference(case))
 
 
 def _lock(case: Case) -> Case:

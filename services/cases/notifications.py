@@ -60,4 +60,5 @@ def announce_status(case: Case, *, reason: str | None = None,
     if case.status == CaseStatus.INFO_REQUESTED:
         params["reason"] = reason or ""
         params["documents"] = _documents_sentence(requested_documents, language)
-    notify(contact, f"case_{case.status}", language, **params)
+    notify(contact, f"case_{case.status}", language, account_id=account.id, case_id=case.id,
+           **params)

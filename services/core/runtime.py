@@ -22,6 +22,7 @@ class Runtime:
     limiter: Limiter
     hmac_key: Callable[[], bytes]  # services.core.secrets: the shared HMAC key
     hpke_keyring: DatabaseHpkeKeyring  # the server keys clients seal documents' data keys to
+    message_key: Callable[[], bytes]  # seals what a queued message says (services.messages)
     _pepper: bytes | None = field(default=None, init=False, repr=False)
 
     @property

@@ -22,6 +22,7 @@ from storage.keys import KeyProvider, decode_configured_key, wrapped_kid
 from storage.models.secrets import ServiceSecret
 
 HMAC_KEY = "hmac-key"
+MESSAGE_KEY = "message-key"  # seals queued messages (services.messages.sealing)
 SECRET_BYTES = 32
 _MADE_HERE = "kinpass_secrets_made"
 

@@ -52,7 +52,7 @@ class Settings:
     storage_url: str = "file://"
     s3_endpoint_url: str | None = None
     redis_url: str | None = None
-    notifier: str = "log"
+    notifier: str | None = None  # `log` in development, `none` in production
     max_upload_bytes: int = 20 * 1024 * 1024
     max_json_bytes: int = 256 * 1024
     issuer: str = DEFAULT_ISSUER
@@ -75,10 +75,29 @@ class Settings:
     allow_local_storage: bool = False
     audit_checkpoint_events: int = 1000
     audit_checkpoint_minutes: int = 60
+    smtp_url: str | None = None
+    smtp_ca_file: str | None = None
+    mail_from: str | None = None
+    sms_webhook_url: str | None = None
+    push_webhook_url: str | None = None
+    webhook_secret: str | None = None
+    audit_witness_url: str | None = None
+    migration_database_url: str | None = None  # the schema's owner; else database_url
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def development(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def message_copy(self) -> str:
+        """Where the copy of every message goes (KINPASS_NOTIFIER, or its default)."""
+        if self.notifier is not None:
+            return self.notifier
+        return "none" if self.production else "log"
 
     @classmethod
     def from_env(cls, overrides: Mapping[str, Any] | None = None,
@@ -118,8 +137,44 @@ class Settings:
             problems.append("KINPASS_ISSUER is the example default: set this deployment's URL")
         if not self.metrics_token:
             problems.append("KINPASS_METRICS_TOKEN must be set (/metrics is open without it)")
+        problems += message_problems(self)
+        if self.message_copy == "log":
+            problems.append("KINPASS_NOTIFIER=log writes codes and contacts to the log: "
+                            "use none or file:/path.jsonl")
+        if self.audit_witness_url and not self.webhook_secret:
+            problems.append("KINPASS_WEBHOOK_SECRET must be set to sign what the audit witness "
+                            "receives")
         if problems:
             raise production_refusal(problems)
+
+    def check_messages(self) -> None:
+        """Delivery settings that cannot work refuse the start in every environment."""
+        problems = message_problems(self)
+        if problems:
+            raise ConfigError(*problems)
+
+
+def message_problems(settings: Settings) -> list[str]:
+    problems = []
+    if settings.smtp_url and not settings.smtp_url.startswith(("smtp://", "smtps://")):
+        problems.append("KINPASS_SMTP_URL must be smtp://user:pass@host:587 (STARTTLS) or "
+                        "smtps://user:pass@host:465")
+    if settings.smtp_url and not settings.mail_from:
+        problems.append("KINPASS_MAIL_FROM must be set with KINPASS_SMTP_URL")
+    if settings.smtp_ca_file and not Path(settings.smtp_ca_file).is_file():
+        problems.append("KINPASS_SMTP_CA_FILE must name a readable PEM file")
+    for name, url in (("KINPASS_SMS_WEBHOOK_URL", settings.sms_webhook_url),
+                      ("KINPASS_PUSH_WEBHOOK_URL", settings.push_webhook_url)):
+        if url and not url.startswith(("https://", "http://")):
+            problems.append(f"{name} must be an http(s) URL")
+        if url and settings.production and not url.startswith("https://"):
+            problems.append(f"{name} must be https in production")
+    if (settings.sms_webhook_url or settings.push_webhook_url) and not settings.webhook_secret:
+        problems.append("KINPASS_WEBHOOK_SECRET must be set with a webhook URL")
+    if settings.notifier and settings.notifier not in {"none", "log"} \
+            and not settings.notifier.startswith("file:"):
+        problems.append("KINPASS_NOTIFIER must be log, none or file:/path.jsonl")
+    return problems
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 A use case changes rows through the session and queues what must follow the change: audit
 events (chained into the log inside the same transaction, so an action that is not logged
-does not happen), outgoing messages (sent only once the change is committed) and other work
-for after the commit (deleting shredded objects, handing a case to the worker). The request
+does not happen), outgoing messages (written to the outbox in the same transaction, and
+delivered once it is committed) and other work for after the commit (deleting shredded
+objects, handing a case to the worker). The request
 wrapper, the error path, idempotency, the command line and the worker end it with
 `commit()` or `rollback()`; services never do.
 """
@@ -41,18 +42,34 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class OutgoingMessage:
+    """One message as the use case gave it; it is written to the outbox with the change."""
+
+    id: uuid.UUID
+    channel: str
     to: str
     template: str
     language: str
     text: str
+    subject: str
     code: str | None = None
+    account_id: uuid.UUID | None = None
+    case_id: uuid.UUID | None = None
+    device_id: uuid.UUID | None = None
 
 
 class Journal(Protocol):
     def __call__(self, session: Session, entries: Sequence[AuditEntry]) -> None: ...
 
 
+class Mailbox(Protocol):
+    """Writes the queued messages to the outbox, inside the transaction being committed."""
+
+    def __call__(self, session: Session, messages: Sequence[OutgoingMessage]) -> None: ...
+
+
 class Courier(Protocol):
+    """Told of the messages once they are committed (the copy, and waking the sender)."""
+
     def __call__(self, messages: Sequence[OutgoingMessage]) -> None: ...
 
 
@@ -61,14 +78,15 @@ class Writers:
     """How queued work leaves: installed once by the composition root."""
 
     journal: Journal | None = None
+    mailbox: Mailbox | None = None
     courier: Courier | None = None
 
 
 _writers = Writers()
 
 
-def install_writers(*, journal: Journal, courier: Courier) -> None:
-    _writers.journal, _writers.courier = journal, courier
+def install_writers(*, journal: Journal, mailbox: Mailbox, courier: Courier) -> None:
+    _writers.journal, _writers.mailbox, _writers.courier = journal, mailbox, courier
 
 
 @dataclass
@@ -121,8 +139,9 @@ def keep_on_refusal() -> None:
 
 
 def commit() -> None:
-    """Chain the queued audit events and commit; if the log cannot be written, nothing is.
-    Messages and after-commit work follow only a commit that succeeded."""
+    """Chain the queued audit events, write the queued messages to the outbox, and commit;
+    if the log or the outbox cannot be written, nothing is. The sender learns of the
+    messages, and after-commit work runs, only after a commit that succeeded."""
     session = db()
     unit = current()
     try:
@@ -130,6 +149,10 @@ def commit() -> None:
             if _writers.journal is None:
                 raise RuntimeError("no audit journal installed")
             _writers.journal(session, unit.events)
+        if unit.messages:
+            if _writers.mailbox is None:
+                raise RuntimeError("no outbox installed")
+            _writers.mailbox(session, unit.messages)
         session.commit()
     except Exception:
         rollback()
@@ -138,7 +161,10 @@ def commit() -> None:
     if unit.messages:
         if _writers.courier is None:
             raise RuntimeError("no message courier installed")
-        _writers.courier(unit.messages)
+        try:
+            _writers.courier(unit.messages)
+        except Exception:  # the messages are in the outbox; the sender finds them anyway
+            log.exception("could not hand the committed messages on")
     for hook in unit.after_commit:
         try:
             hook()

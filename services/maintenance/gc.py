@@ -9,6 +9,8 @@ acting system.
   process died (temp files, incomplete multipart uploads).
 - Documents of closed cases (completed, rejected, withdrawn) are shredded once the case has
   been closed for the retention period.
+- What is left of a message sent or failed (its delivery state) goes after the retention
+  period too.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from services.cases.states import CLOSED
 from services.core import runtime
 from services.documents.resumable import collect_uploads
 from services.documents.shredding import forget_object_after_commit, shred_document
+from services.messages.delivery import forget_delivered
 from storage.db import session as db, utcnow
 from storage.models.cases import Case, Document
 from storage.vocabulary import DocumentStatus
@@ -40,6 +43,7 @@ class GcReport:
     orphaned_objects: int = 0
     incomplete_writes: int = 0
     retention_shredded: int = 0
+    messages_forgotten: int = 0
 
 
 def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -96,6 +100,8 @@ def collect_garbage(actor: Any = SYSTEM, now: datetime | None = None) -> dict[st
                       expired_resumable_uploads=resumable)
     report.expired_uploads = _remove_expired_uploads(now)
     report.retention_shredded = _shred_past_retention(now, actor)
+    report.messages_forgotten = forget_delivered(
+        now - timedelta(days=runtime.get().settings.retention_days))
     counts = asdict(report)
     record_event("gc.run", actor, subject_type="gc",
                  reason=", ".join(f"{name}={n}" for name, n in counts.items()))

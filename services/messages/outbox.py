@@ -1,147 +1,95 @@
-"""Texts sent to relatives, in their language."""
+"""Messages to relatives: queued on the unit of work by the use case, written to the outbox
+in the same transaction as the change, and handed to the sender once it is committed.
+
+A message goes by the channel its contact implies (an email address: email; an E.164 number:
+SMS), and a case's notices also by push to each device the relative registered. A channel
+with no gateway configured records the message as failed at once, and nothing of its text.
+"""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from services.core import runtime, unit_of_work
+from services.core.settings import Settings
 from services.core.unit_of_work import OutgoingMessage
-from storage.translations import Translations, pick_language, translate
-from storage.vocabulary import Language
+from services.messages.delivery import wake_sender
+from services.messages.sealing import Payload, seal_payload
+from services.messages.templates import PUSH_TEXT, TEMPLATES, render
+from storage.db import session as db
+from storage.models.messages import Device, OutboxMessage
+from storage.translations import pick_language
+from storage.vocabulary import MessageChannel, MessageStatus
 
-EN, RU, UK = Language.EN, Language.RU, Language.UK
+__all__ = ["TEMPLATES", "hand_on", "notify", "write_messages"]
 
-TEMPLATES: Translations[str] = {
-    "verification_code": {
-        EN: "Your KinPass verification code is {code}. It is valid for 15 minutes. "
-            "Do not share it with anyone.",
-        RU: "Ваш код подтверждения KinPass: {code}. Он действует 15 минут. "
-            "Никому его не сообщайте.",
-        UK: "Ваш код підтвердження KinPass: {code}. Він дійсний 15 хвилин. "
-            "Нікому його не повідомляйте.",
-    },
-    "already_registered": {
-        EN: "Someone tried to register with this contact on KinPass, but an account "
-            "already exists. If it was you, sign in instead. If not, you can ignore this.",
-        RU: "Кто-то попытался зарегистрироваться в KinPass с этим контактом, но учётная "
-            "запись уже существует. Если это были вы, просто войдите. Если нет, "
-            "не обращайте внимания на это сообщение.",
-        UK: "Хтось спробував зареєструватися в KinPass з цим контактом, але обліковий "
-            "запис уже існує. Якщо це були ви, просто увійдіть. Якщо ні, "
-            "не зважайте на це повідомлення.",
-    },
-    "case_submitted": {
-        EN: "Your KinPass request {ref} has been received. We are checking your documents "
-            "and will let you know when an officer starts reviewing it.",
-        RU: "Ваша заявка KinPass {ref} получена. Мы проверяем документы и сообщим вам, "
-            "когда её начнёт рассматривать сотрудник.",
-        UK: "Вашу заявку KinPass {ref} отримано. Ми перевіряємо документи й повідомимо "
-            "вас, коли її почне розглядати співробітник.",
-    },
-    "case_in_review": {
-        EN: "An officer is now reviewing your KinPass request {ref}. You do not need to do "
-            "anything for now.",
-        RU: "Вашу заявку KinPass {ref} рассматривает сотрудник. Пока от вас ничего "
-            "не требуется.",
-        UK: "Вашу заявку KinPass {ref} розглядає співробітник. Поки що від вас нічого "
-            "не потрібно.",
-    },
-    "case_info_requested": {
-        EN: "Your KinPass request {ref} needs more information. The officer writes: "
-            "“{reason}”{documents} Open the KinPass app, make the changes and send "
-            "the request again.",
-        RU: "По вашей заявке KinPass {ref} нужны дополнительные сведения. Сотрудник пишет: "
-            "«{reason}»{documents} Откройте приложение KinPass, внесите изменения "
-            "и отправьте заявку снова.",
-        UK: "Для вашої заявки KinPass {ref} потрібні додаткові відомості. Співробітник "
-            "пише: «{reason}»{documents} Відкрийте застосунок KinPass, внесіть зміни "
-            "й надішліть заявку знову.",
-    },
-    "case_approval_pending": {
-        EN: "Your KinPass request {ref} has passed the officer's review and is waiting for "
-            "a supervisor's final approval.",
-        RU: "Ваша заявка KinPass {ref} прошла проверку сотрудника и ожидает окончательного "
-            "утверждения руководителем.",
-        UK: "Ваша заявка KinPass {ref} пройшла перевірку співробітника й очікує "
-            "остаточного затвердження керівником.",
-    },
-    "case_approved": {
-        EN: "Your KinPass request {ref} has been approved. We will send your travel "
-            "authorisation and the details of the handover appointment in the app.",
-        RU: "Ваша заявка KinPass {ref} одобрена. Разрешение на поездку и сведения о встрече "
-            "для передачи мы пришлём в приложении.",
-        UK: "Вашу заявку KinPass {ref} схвалено. Дозвіл на поїздку та відомості про зустріч "
-            "для передачі ми надішлемо в застосунку.",
-    },
-    "case_rejected": {
-        EN: "We are sorry: your KinPass request {ref} has been rejected. If you have new "
-            "documents, you can open a new request in the app.",
-        RU: "К сожалению, ваша заявка KinPass {ref} отклонена. Если у вас появятся новые "
-            "документы, вы можете подать новую заявку в приложении.",
-        UK: "На жаль, вашу заявку KinPass {ref} відхилено. Якщо у вас з’являться нові "
-            "документи, ви можете подати нову заявку в застосунку.",
-    },
-    "case_completed": {
-        EN: "The handover under your KinPass request {ref} has taken place. We wish you and "
-            "your family all the best.",
-        RU: "Передача по вашей заявке KinPass {ref} состоялась. Желаем вам и вашей семье "
-            "всего доброго.",
-        UK: "Передачу за вашою заявкою KinPass {ref} здійснено. Бажаємо вам і вашій родині "
-            "всього найкращого.",
-    },
-    "case_withdrawn": {
-        EN: "Your KinPass request {ref} has been withdrawn and its documents destroyed. "
-            "If you did not do this, change your password at once.",
-        RU: "Ваша заявка KinPass {ref} отозвана, её документы уничтожены. Если вы этого "
-            "не делали, немедленно смените пароль.",
-        UK: "Вашу заявку KinPass {ref} відкликано, її документи знищено. Якщо ви цього "
-            "не робили, негайно змініть пароль.",
-    },
-    "authorization_issued_travel": {
-        EN: "Your travel authorization for the journey to Kyiv (request {ref}) has been "
-            "issued. Open the KinPass app to see its dates and show its QR code at the "
-            "checkpoints.",
-        RU: "Вам выдано разрешение на поездку в Киев (заявка {ref}). Откройте приложение "
-            "KinPass, чтобы увидеть сроки его действия и показать QR-код на пунктах "
-            "пропуска.",
-        UK: "Вам видано дозвіл на поїздку до Києва (заявка {ref}). Відкрийте застосунок "
-            "KinPass, щоб побачити строки його дії та показати QR-код на пунктах пропуску.",
-    },
-    "authorization_issued_pickup": {
-        EN: "Your authorization to collect your relative (request {ref}) has been issued. "
-            "Open the KinPass app to see the place and time of the handover and show its "
-            "QR code there.",
-        RU: "Вам выдано разрешение на встречу и передачу вашего родственника (заявка "
-            "{ref}). Откройте приложение KinPass, чтобы узнать место и время передачи, и "
-            "покажите там QR-код.",
-        UK: "Вам видано дозвіл на зустріч і передачу вашого родича (заявка {ref}). "
-            "Відкрийте застосунок KinPass, щоб дізнатися місце й час передачі, і покажіть "
-            "там QR-код.",
-    },
-    "authorization_revoked": {
-        EN: "One of your KinPass authorizations for request {ref} has been revoked, and its "
-            "QR code is no longer valid. Open the app to see your current authorizations.",
-        RU: "Одно из ваших разрешений KinPass по заявке {ref} отозвано, его QR-код больше "
-            "не действует. Откройте приложение, чтобы увидеть действующие разрешения.",
-        UK: "Один із ваших дозволів KinPass за заявкою {ref} відкликано, його QR-код більше "
-            "не дійсний. Відкрийте застосунок, щоб побачити чинні дозволи.",
-    },
-}
+UNCONFIGURED = {MessageChannel.EMAIL: "no email gateway configured (KINPASS_SMTP_URL)",
+                MessageChannel.SMS: "no SMS gateway configured (KINPASS_SMS_WEBHOOK_URL)",
+                MessageChannel.PUSH: "no push gateway configured (KINPASS_PUSH_WEBHOOK_URL)"}
 
 
-def notify(to: str, template: str, language: str | None, code: str | None = None,
+def channel_of(contact: str) -> MessageChannel:
+    return MessageChannel.EMAIL if "@" in contact else MessageChannel.SMS
+
+
+def configured(settings: Settings, channel: str) -> bool:
+    return bool({MessageChannel.EMAIL: settings.smtp_url,
+                 MessageChannel.SMS: settings.sms_webhook_url,
+                 MessageChannel.PUSH: settings.push_webhook_url}[MessageChannel(channel)])
+
+
+def notify(to: str, template: str, language: str | None, code: str | None = None, *,
+           account_id: uuid.UUID | None = None, case_id: uuid.UUID | None = None,
            **params: Any) -> None:
-    """Send after the commit, so a message never announces something that was rolled back."""
+    """Queue the message; it is written with the change and leaves after the commit, so it
+    never announces something that was rolled back."""
     lang = pick_language(language)
-    text = translate(TEMPLATES, template, lang).format(code=code, **params)
-    unit_of_work.queue_message(OutgoingMessage(to=to, template=template, language=lang,
-                                               text=text, code=code))
+    rendered = render(template, lang, {"code": code, **params})
+    unit_of_work.queue_message(OutgoingMessage(
+        id=uuid.uuid4(), channel=channel_of(to), to=to, template=template, language=lang,
+        text=rendered.text, subject=rendered.subject, code=code, account_id=account_id,
+        case_id=case_id))
+    if case_id is None or account_id is None:
+        return
+    if not runtime.get().settings.push_webhook_url:
+        return
+    for device in db().scalars(
+            select(Device).where(Device.account_id == account_id).order_by(Device.created_at)):
+        unit_of_work.queue_message(OutgoingMessage(
+            id=uuid.uuid4(), channel=MessageChannel.PUSH, to=device.token, template=template,
+            language=lang, text=PUSH_TEXT[lang], subject=PUSH_TEXT[lang],
+            account_id=account_id, case_id=case_id, device_id=device.id))
 
 
-def send_messages(messages: Sequence[OutgoingMessage]) -> None:
-    """The unit of work's courier: hand each committed message to the notifier."""
+def write_messages(session: Session, messages: Sequence[OutgoingMessage]) -> None:
+    """The unit of work's mailbox: one outbox row per message, in the commit's transaction."""
+    settings = runtime.get().settings
+    for message in messages:
+        row = OutboxMessage(id=message.id, account_id=message.account_id,
+                            case_id=message.case_id, device_id=message.device_id,
+                            channel=message.channel, template=message.template,
+                            language=message.language)
+        if configured(settings, message.channel):
+            row.status = MessageStatus.QUEUED
+            row.payload_sealed = seal_payload(message.id, Payload(
+                to=message.to, subject=message.subject, text=message.text, code=message.code))
+        else:
+            row.status, row.last_error = MessageStatus.FAILED, UNCONFIGURED[message.channel]
+        session.add(row)
+    session.flush()
+
+
+def hand_on(messages: Sequence[OutgoingMessage]) -> None:
+    """The unit of work's courier, after the commit: the copy (KINPASS_NOTIFIER) of each
+    message, then the sender is woken."""
     notifier = runtime.get().notifier
     for message in messages:
-        notifier.send({key: value for key, value in asdict(message).items()
-                       if value is not None})
+        notifier.send({key: str(value) if isinstance(value, uuid.UUID) else value
+                       for key, value in asdict(message).items()
+                       if value is not None and key != "subject"})
+    wake_sender()

@@ -22,6 +22,7 @@ from storage.models.accounts import Account
 from storage.models.cases import Case, CaseDecision
 from storage.models.prisoners import Prisoner
 from storage.paging import Page, paginate
+from storage.vocabulary import CaseStatus, Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,30 @@ class CaseRecord:
     history: list[Any]
 
 
-def _view(case: CaseRecord, documents: list[Any], authorizations: list[Any]) -> dict[str, Any]:
+def _info_requests(cases: list[Any]) -> dict[uuid.UUID, dict[str, Any]]:
+    """For each case waiting on its relative: the officer's reason and the documents asked
+    for, from the latest request (one query, and none when no case is waiting)."""
+    waiting = [case.id for case in cases if case.status == CaseStatus.INFO_REQUESTED]
+    if not waiting:
+        return {}
+    latest: dict[uuid.UUID, Any] = {}
+    for decision in db().execute(
+            select(CaseDecision.case_id, CaseDecision.reason, CaseDecision.at)
+            .where(CaseDecision.case_id.in_(waiting),
+                   CaseDecision.decision == Decision.REQUEST_INFO)
+            .order_by(CaseDecision.at, CaseDecision.id)):
+        latest[decision.case_id] = decision
+    requests = {}
+    for case in cases:
+        decision = latest.get(case.id)
+        if decision is not None:
+            requests[case.id] = {"reason": decision.reason, "at": decision.at,
+                                 "requested_documents": list(case.requested_documents or [])}
+    return requests
+
+
+def _view(case: CaseRecord, documents: list[Any], authorizations: list[Any],
+          info_request: dict[str, Any] | None = None) -> dict[str, Any]:
     """The case as its relative sees it: no checks, scores, officer notes or registry data."""
     return {
         "id": case.id, "status": case.status, "relationship": case.relationship,
@@ -50,6 +74,7 @@ def _view(case: CaseRecord, documents: list[Any], authorizations: list[Any]) -> 
         "missing_documents": missing_documents(case, documents),
         "status_history": [change._asdict() for change in case.history],
         "authorizations": authorizations,
+        "info_request": info_request,
         "created_at": case.created_at, "updated_at": case.updated_at,
     }
 
@@ -70,7 +95,9 @@ def relative_views(case_ids: list[uuid.UUID],
     authorizations = authorizations_of_cases(
         [case_id for case_id in case_ids
          if found[case_id][0].status in case_states.AFTER_APPROVAL])
-    return [_view(_record(*found[case_id][:2]), found[case_id][2], authorizations[case_id])
+    info_requests = _info_requests([found[case_id][0] for case_id in case_ids])
+    return [_view(_record(*found[case_id][:2]), found[case_id][2], authorizations[case_id],
+                  info_requests.get(case_id))
             for case_id in case_ids]
 
 

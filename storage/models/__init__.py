@@ -1,10 +1,19 @@
 """Every table, imported here so metadata and Alembic see them all."""
 from storage.db import Base
 from storage.models.accounts import Account, AuthSession, VerificationCode
-from storage.models.audit import AuditCheckpoint, AuditEvent, AuditHead, AuditSigningKey
+from storage.models.audit import (
+    AuditCheckpoint,
+    AuditEvent,
+    AuditHead,
+    AuditSigningKey,
+    AuditTreeHead,
+    AuditTreeNode,
+    AuditWitnessReceipt,
+)
 from storage.models.authorizations import Authorization, Handover, SigningKey
 from storage.models.cases import Case, CaseDecision, CaseStatusChange, Document
 from storage.models.encryption_keys import HpkeKey
+from storage.models.messages import Device, OutboxMessage
 from storage.models.prisoners import Prisoner, PrisonerBlockingKey
 from storage.models.requests import IdempotencyRecord, RateCounter
 from storage.models.secrets import ServiceSecret
@@ -16,16 +25,21 @@ __all__ = [
            "AuditEvent",
            "AuditHead",
            "AuditSigningKey",
+           "AuditTreeHead",
+           "AuditTreeNode",
+           "AuditWitnessReceipt",
            "AuthSession",
            "Authorization",
            "Base",
            "Case",
            "CaseDecision",
            "CaseStatusChange",
+           "Device",
            "Document",
            "Handover",
            "HpkeKey",
            "IdempotencyRecord",
+           "OutboxMessage",
            "Prisoner",
            "PrisonerBlockingKey",
            "RateCounter",

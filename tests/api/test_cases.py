@@ -19,7 +19,7 @@ from tests.support.http import bearer
 
 RELATIVE_KEYS = {"id", "status", "relationship", "applicant", "soldier", "documents",
                  "required_documents", "missing_documents", "status_history",
-                 "authorizations", "created_at", "updated_at"}
+                 "authorizations", "info_request", "created_at", "updated_at"}
 
 
 def test_create_read_list(client, register_relative):

@@ -21,6 +21,7 @@ from storage.models.accounts import Account
 from storage.models.audit import AuditEvent
 from storage.models.authorizations import Authorization, Handover
 from storage.models.cases import Case, CaseDecision, CaseStatusChange, Document
+from storage.models.messages import Device
 
 SMALL, LARGE = 2, 20
 ITEMS = LARGE + 1  # every list has more than a large page, so both pages are full
@@ -116,6 +117,8 @@ def world(register_relative, client) -> World:
                                 handover_id=None, at=start - timedelta(minutes=n)))
     for n in range(ITEMS):
         record_event("budget.event", SYSTEM, subject_type="budget", subject_id=n)
+        db().add(Device(account_id=relative_id, platform="fcm", token=f"budget-device-{n}",
+                        created_at=start + timedelta(seconds=n)))
     unit_of_work.commit()
     for _ in range(ITEMS):
         checkpoint_now(SYSTEM)

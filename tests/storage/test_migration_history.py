@@ -18,6 +18,10 @@ RELEASED = {
         "369768aeb14810ea58e24631efcd1ad488cf312c3168989bf70932b1dd53d5a4",
     "0003_resumable_uploads.py":
         "16f756646fb270078d36beec5035d2d3e2261381f3f54bb7ca4bbbee996ef648",
+    "0004_message_outbox.py":
+        "03c0329087882877e46889fc1b20d969710236f92102603f7b1bba1e77feca10",
+    "0005_audit_tree.py":
+        "408f6f667f15bf82a8028c7d1346a4833152051e134d5377bb14e50884159e15",
 }
 
 

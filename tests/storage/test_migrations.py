@@ -2,6 +2,7 @@
 database, rows and all, to it."""
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -209,6 +210,12 @@ def test_upgrading_a_0001_database_keeps_every_row(tmp_path):
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
         assert _counts(conn) == before
+        # The tree is built over the events already there: two leaves and their parent.
+        leaf = [hashlib.sha256(b"\x00" + bytes.fromhex(c * 64)).digest() for c in "12"]
+        nodes = {(level, idx): bytes(digest) for level, idx, digest in conn.execute(
+            text("SELECT level, idx, hash FROM audit_tree_nodes"))}
+        assert nodes == {(0, 0): leaf[0], (0, 1): leaf[1],
+                         (1, 0): hashlib.sha256(b"\x01" + leaf[0] + leaf[1]).digest()}
         # Rebuilding a referenced table on SQLite must neither cascade nor null anything.
         kept = conn.execute(sa.select(sa.column("candidate_prisoner_id", ID))
                             .select_from(sa.table("cases"))).scalar_one()
