@@ -129,7 +129,9 @@ def test_a_head_the_witness_never_got_is_sent_by_the_next_round(deployment, rece
 
 def test_production_refuses_a_witness_without_a_signing_secret():
     settings = Settings(env="production", database_url="postgresql://db/kinpass", kek="k:x",
-                        jwt_secret="s" * 32, audit_witness_url="https://witness.example/heads")
+                        jwt_secret="s" * 32, audit_witness_url="https://witness.example/heads",
+                        storage_url="s3://kinpass", issuer="https://kinpass.gov.example",
+                        metrics_token="m" * 32, notifier="none")
     with pytest.raises(ConfigError, match="KINPASS_WEBHOOK_SECRET"):
         settings.check_production()
     dataclasses.replace(settings, webhook_secret=SECRET).check_production()
