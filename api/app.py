@@ -13,9 +13,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api.errors import register_error_handlers
 from api.http import configure_logging, init_http
 from api.metrics import blp as metrics_blp, init_metrics
+from api.openapi import DESCRIPTION, HouseRules
 from api.routes import ROUTES
 from auth.tokens import init_tokens
-from schemas.base import ProblemOut
 from services.bootstrap import build_runtime
 from services.core import runtime
 from services.core.settings import Settings
@@ -53,10 +53,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kinpass"] = Extension(settings, engine, rt.objects, rt)
     init_tokens(app, _jwt_secret(settings), settings.issuer)
     init_http(app)
-    api = Api(app, spec_kwargs={"info": {"description": "KinPass HTTP API, contract v1"}})
+    api = Api(app, spec_kwargs={"info": {"description": DESCRIPTION},
+                                "extra_plugins": [HouseRules()]})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    api.spec.components.schema("Problem", schema=ProblemOut)
     api.spec.components.security_scheme("metricsToken", {"type": "http", "scheme": "bearer"})
     for blueprint in [*ROUTES, metrics_blp]:
         api.register_blueprint(blueprint)

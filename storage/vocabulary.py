@@ -174,3 +174,22 @@ class AuditOutcome(StrEnum):
     SUCCESS = "success"
     DENIED = "denied"
     FAILURE = "failure"
+
+
+class CiphertextFault(StrEnum):
+    """Why a sealed upload was refused: the `reason` of an `invalid_ciphertext` problem."""
+
+    UNKNOWN_KEY = "unknown_key"
+    UNSUPPORTED_SUITE = "unsupported_suite"
+    BAD_HEADER = "bad_header"
+    BAD_SEAL = "bad_seal"
+    BAD_SEGMENT = "bad_segment"
+    TRUNCATED = "truncated"
+    TRAILING_DATA = "trailing_data"
+
+
+class Readiness(StrEnum):
+    """The state of one dependency in /readyz."""
+
+    OK = "ok"
+    UNAVAILABLE = "unavailable"
