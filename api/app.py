@@ -16,6 +16,7 @@ from api.metrics import blp as metrics_blp, init_metrics
 from api.openapi import DESCRIPTION, HouseRules
 from api.routes import ROUTES
 from auth.tokens import init_tokens
+from schemas.base import ProblemOut
 from services.bootstrap import build_runtime
 from services.core import runtime
 from services.core.settings import Settings
@@ -29,6 +30,10 @@ class Extension:
     engine: Engine
     objects: ObjectStore
     runtime: runtime.Runtime
+
+
+class KinPassApi(Api):
+    ERROR_SCHEMA = ProblemOut  # flask-smorest's own error answers are problems too
 
 
 def _jwt_secret(settings: Settings) -> bytes:
@@ -53,13 +58,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kinpass"] = Extension(settings, engine, rt.objects, rt)
     init_tokens(app, _jwt_secret(settings), settings.issuer)
     init_http(app)
-    api = Api(app, spec_kwargs={"info": {"description": DESCRIPTION},
+    api = KinPassApi(app, spec_kwargs={"info": {"description": DESCRIPTION},
                                 "extra_plugins": [HouseRules()]})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.spec.components.security_scheme("metricsToken", {"type": "http", "scheme": "bearer"})
     for blueprint in [*ROUTES, metrics_blp]:
         api.register_blueprint(blueprint)
+    api.spec.components.schemas.pop("PaginationMetadata", None)  # lists page by cursor
     init_metrics(app)
     register_error_handlers(app)
     if settings.proxy_hops:

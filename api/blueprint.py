@@ -18,7 +18,6 @@ from storage.db import is_read_only
 from storage.domain_errors import MalformedJson, ValidationFailed
 
 
-
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
     DEFAULT_UNKNOWN_BY_LOCATION = {"json": RAISE, "query": RAISE, "form": RAISE,
@@ -72,8 +71,13 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
     def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Callable:
-        """Request arguments; a JSON body's schema brings its own ``EXAMPLE``."""
-        if location == "json" and "examples" not in kwargs:
+        """Request arguments; a JSON body's schema brings its own ``EXAMPLE`` (or named
+        ``EXAMPLES``)."""
+        named = getattr(schema, "EXAMPLES", None)
+        if location == "json" and named and "example" not in kwargs:
+            kwargs.setdefault("examples", {name: {"value": value}
+                                           for name, value in named.items()})
+        elif location == "json" and "examples" not in kwargs:
             kwargs.setdefault("example", getattr(schema, "EXAMPLE", None))
         return super().arguments(schema, location=location, **kwargs)
 

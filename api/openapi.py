@@ -97,8 +97,6 @@ class HouseRules(BasePlugin):
     def init_spec(self, spec: APISpec) -> None:
         super().init_spec(spec)
         spec.components.schema("Problem", schema=ProblemOut)
-        for name, parameter in PARAMETERS.items():
-            spec.components.parameter(name, parameter["in"], parameter)
         for name, header in HEADERS.items():
             spec.components.header(name, header)
         for name, response in RESPONSES.items():
@@ -109,8 +107,8 @@ class HouseRules(BasePlugin):
         for operation in (operations or {}).values():
             parameters = operation.setdefault("parameters", [])
             if operation.pop(IDEMPOTENT, False):
-                parameters.append("Idempotency-Key")
-            parameters.append("Accept-Language")
+                parameters.append(dict(PARAMETERS["Idempotency-Key"]))
+            parameters.append(dict(PARAMETERS["Accept-Language"]))
             for response in operation.get("responses", {}).values():
                 if isinstance(response, dict):
                     response.setdefault("headers", {}).setdefault("X-Request-Id", REQUEST_ID)
