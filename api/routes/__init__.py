@@ -12,6 +12,7 @@ from api.routes import (
     handovers,
     prisoners,
     public,
+    reference,
     staff,
     wellknown,
 )
@@ -31,4 +32,5 @@ ROUTES = [
     documents.blp,
     admin_documents.blp,
     encryption_keys.blp,
+    reference.blp,
 ]
