@@ -245,3 +245,37 @@ def test_real_error_bodies_validate_against_the_problem_schema(client, register_
     assert codes == {"documents_missing", "validation_error", "malformed_json", "not_found",
                      "method_not_allowed", "unauthorized", "forbidden", "invalid_credentials"}
     assert answers[0].get_json()["missing"] == ["passport", "birth_certificate"]
+
+
+# --- docs/api.md, the reference in words -------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE_ROW = re.compile(r"^\| (\d{3}) \| `([a-z_]+)` \| (.+) \|$", re.M)
+
+
+def test_the_error_table_in_docs_lists_every_code_with_its_status():
+    text = (ROOT / "docs" / "api.md").read_text()
+    rows = CODE_ROW.findall(text)
+    documented: dict[str, set[int]] = {}
+    for status, code, meaning in rows:
+        assert meaning.strip(), code
+        documented.setdefault(code, set()).add(int(status))
+    assert documented == {code: set(statuses) for code, statuses in problem_codes().items()}
+
+
+def test_the_extension_members_in_docs_are_the_problem_schemas(client):
+    text = (ROOT / "docs" / "api.md").read_text()
+    members = set(re.findall(r"^\| `([a-z_]+)` \| `", text, re.M))
+    problem = client.get("/openapi.json").get_json()["components"]["schemas"]["Problem"]
+    assert members == set(problem["properties"]) - set(problem["required"])
+
+
+def test_the_readme_points_to_the_reference_and_nothing_outside():
+    readme = (ROOT / "README.md").read_text()
+    assert "(docs/api.md)" in readme
+    for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        text = path.read_text()
+        assert "../shared" not in text and "/work/" not in text, path
+        for link in re.findall(r"\]\(([^)#]+)", text):
+            if not link.startswith("http"):
+                assert (path.parent / link).exists(), (path, link)
