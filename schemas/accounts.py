@@ -18,7 +18,7 @@ class RegisterIn(In):
         if not data.get("email") and not data.get("phone"):
             raise ValidationError("Give an email or a phone number.", "email")
 
-    EXAMPLE = {"email": "maria@example.org", "password": "Kyiv-Reunion-2026",
+    EXAMPLE = {"email": "maria@example.org", "password": "Kyiv-Reunion-2026",  # nosec B105 (an example)
                "full_name": "Мария Иванова", "language": "ru"}
 
 
@@ -40,7 +40,7 @@ class LoginIn(In):
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
     otp = fields.String(load_default=None, validate=validate.Length(max=16))
 
-    EXAMPLE = {"login": "maria@example.org", "password": "Kyiv-Reunion-2026"}
+    EXAMPLE = {"login": "maria@example.org", "password": "Kyiv-Reunion-2026"}  # nosec B105 (an example)
 
 
 class StatusOut(Out):
@@ -53,9 +53,9 @@ class TokenPairOut(Out):
     token_type = fields.String()
     expires_in = fields.Integer()
 
-    EXAMPLE = {"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.…",
-               "refresh_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.…",
-               "token_type": "Bearer", "expires_in": 900}
+    EXAMPLE = {"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.…",  # nosec B105 (an example)
+               "refresh_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.…",  # nosec B105 (an example)
+               "token_type": "Bearer", "expires_in": 900}  # nosec B105 (an example)
 
 
 class MeOut(Out):

@@ -75,7 +75,7 @@ class AuthorizationOut(Out):
                "case_id": "5d1c3f9a-8b7e-4d2a-9c61-2e4f7a8b9c01", "kind": "travel",
                "status": "active", "valid_from": "2027-04-20T00:00:00Z",
                "valid_until": "2027-05-02T00:00:00Z",
-               "token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYtMDMifQ.…",
+               "token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYtMDMifQ.…",  # nosec B105 (an example)
                "issued_at": "2027-04-18T12:00:00Z", "entry_point": "Sumy"}
 
     @post_dump

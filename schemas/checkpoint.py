@@ -12,7 +12,7 @@ class TokenIn(In):
     # enforced here.
     token = fields.String(required=True, validate=validate.Length(max=65536))
 
-    EXAMPLE = {"token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYtMDMifQ.eyJqdGkiOiIxZTJkIn0.…"}
+    EXAMPLE = {"token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYtMDMifQ.eyJqdGkiOiIxZTJkIn0.…"}  # nosec B105 (an example)
 
 
 class HolderOut(Out):
