@@ -1,8 +1,8 @@
 """GET /docs: the rendered API reference, from this server's own files, under a strict CSP."""
 from __future__ import annotations
 
-import re
 import os
+import re
 import shutil
 from pathlib import Path
 
