@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api.errors import register_error_handlers
 from api.http import configure_logging, init_http
 from api.metrics import blp as metrics_blp, init_metrics
+from api.openapi import DESCRIPTION, HouseRules
 from api.routes import ROUTES
 from auth.tokens import init_tokens
 from schemas.base import ProblemOut
@@ -34,6 +35,10 @@ class Extension:
     engine: Engine
     objects: ObjectStore
     runtime: runtime.Runtime
+
+
+class KinPassApi(Api):
+    ERROR_SCHEMA = ProblemOut  # flask-smorest's own error answers are problems too
 
 
 def _jwt_secret(settings: Settings) -> bytes:
@@ -75,13 +80,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kinpass"] = Extension(settings, engine, rt.objects, rt)
     init_tokens(app, _jwt_secret(settings), settings.issuer)
     init_http(app)
-    api = Api(app, spec_kwargs={"info": {"description": "KinPass HTTP API, contract v1"}})
+    api = KinPassApi(app, spec_kwargs={"info": {"description": DESCRIPTION},
+                                "extra_plugins": [HouseRules()]})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    api.spec.components.schema("Problem", schema=ProblemOut)
     api.spec.components.security_scheme("metricsToken", {"type": "http", "scheme": "bearer"})
     for blueprint in [*ROUTES, metrics_blp]:
         api.register_blueprint(blueprint)
+    api.spec.components.schemas.pop("PaginationMetadata", None)  # lists page by cursor
     init_metrics(app)
     register_error_handlers(app)
     if settings.proxy_hops:

@@ -11,19 +11,11 @@ from flask import Response, current_app
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
+from api.openapi import document_view
 from schemas.base import In, Out, page_args, page_of
 from services.core import unit_of_work
 from storage.db import is_read_only
 from storage.domain_errors import MalformedJson, ValidationFailed
-
-PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
-PROBLEM = {"description": "Problem details (RFC 9457)",
-           "content": {"application/problem+json": {"schema": PROBLEM_REF}}}
-COMMON_ERRORS = (400, 401, 403, 404, 405, 413, 415, 429, 500, 503)
-# A request that changes something may also meet a state conflict (409) or a semantically
-# refused body or replayed Idempotency-Key (422).
-CHANGE_ERRORS = (409, 422)
-CHANGE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class Parser(FlaskParser):
@@ -78,6 +70,23 @@ def transactional(view: Callable) -> Callable:
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Callable:
+        """Request arguments; a JSON body's schema brings its own ``EXAMPLE`` (or named
+        ``EXAMPLES``)."""
+        named = getattr(schema, "EXAMPLES", None)
+        if location == "json" and named and "example" not in kwargs:
+            kwargs.setdefault("examples", {name: {"value": value}
+                                           for name, value in named.items()})
+        elif location == "json" and "examples" not in kwargs:
+            kwargs.setdefault("example", getattr(schema, "EXAMPLE", None))
+        return super().arguments(schema, location=location, **kwargs)
+
+    def response(self, status_code: Any, schema: Any = None, **kwargs: Any) -> Callable:
+        """A documented answer; its schema's ``EXAMPLE``, if it has one, is shown with it."""
+        if schema is not None and "examples" not in kwargs:
+            kwargs.setdefault("example", getattr(schema, "EXAMPLE", None))
+        return super().response(status_code, schema, **kwargs)
+
     def paginated(self, item: type[Out], *, filters: type[In] | None = None) -> Callable:
         """Declare a list: `limit` and `cursor` (and the list's own ``filters``) come from the
         query string, validated and documented, and reach the view as keyword arguments; the
@@ -95,18 +104,6 @@ class Blueprint(flask_smorest.Blueprint):
                      view_func: Callable | None = None, provide_automatic_options: Any = None,
                      **options: Any) -> None:
         assert view_func is not None
-        roles = getattr(view_func, "_kinpass_roles", None)
-        doc = view_func.__dict__.setdefault("_apidoc", {}).setdefault("manual_doc", {})
-        responses = doc.setdefault("responses", {})
-        changes = CHANGE_METHODS & set(options.get("methods") or ())
-        for status in COMMON_ERRORS + (CHANGE_ERRORS if changes else ()):
-            responses.setdefault(str(status), PROBLEM)
-        responses["default"] = PROBLEM
-        if roles:
-            doc.setdefault("security", [{"bearerAuth": []}])
-            doc["description"] = (doc.get("description", "") + "\n\nRoles: "
-                                  + ", ".join(sorted(roles))).strip()
-        else:
-            doc.setdefault("security", [])
+        document_view(view_func, set(options.get("methods") or ("GET",)))
         super().add_url_rule(rule, endpoint, transactional(view_func),
                              provide_automatic_options, **options)

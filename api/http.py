@@ -82,7 +82,8 @@ def _guard_body(types: tuple[str, ...] | None) -> None:
 
 def _finish_response(response: Response) -> Response:
     headers = response.headers
-    headers.extend(SECURITY_HEADERS)
+    for name, value in SECURITY_HEADERS:  # a page that loads assets sets its own CSP
+        headers.setdefault(name, value)
     headers["X-Request-Id"] = g.get("request_id", "")
     if request.path.startswith("/v1") or "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"

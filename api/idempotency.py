@@ -87,4 +87,5 @@ def idempotent(view: Callable) -> Callable:
                                  response.content_type or "")
         return response
 
+    wrapper._kinpass_idempotent = True  # type: ignore[attr-defined]  (documents the header)
     return wrapper

@@ -63,12 +63,14 @@ def _observe(response: Response) -> Response:
 
 
 @blp.route("/metrics", methods=["GET"])
-@blp.doc(security=[{"metricsToken": []}, {}],
-         description="Prometheus text format; needs Authorization: Bearer KINPASS_METRICS_TOKEN. "
-                     "Hidden: answers 404, never 401, without that token or when none is "
-                     "configured.")
+@blp.doc(security=[{"metricsToken": []}, {}])
 @blp.response(200, content_type=CONTENT_TYPE_LATEST)
 def metrics():
+    """Prometheus metrics.
+
+    Needs `Authorization: Bearer` with the configured metrics token; without it, or when
+    none is configured, the answer is 404.
+    """
     token = current_app.extensions["kinpass"].settings.metrics_token
     given = request.headers.get("Authorization", "").removeprefix("Bearer ")
     if not token or not hmac.compare_digest(given.encode(), token.encode()):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.base import EnumValue, In, Name, Out, UtcDateTime, validate_phone
-from storage.vocabulary import STAFF_ROLES, Language
+from storage.vocabulary import STAFF_ROLES, AccountStatus, Language, Role
 
 
 class RegisterIn(In):
@@ -18,14 +18,21 @@ class RegisterIn(In):
         if not data.get("email") and not data.get("phone"):
             raise ValidationError("Give an email or a phone number.", "email")
 
+    EXAMPLE = {"email": "maria@example.org", "password": "Kyiv-Reunion-2026",  # nosec B105 (an example)
+               "full_name": "Мария Иванова", "language": "ru"}
+
 
 class VerifyIn(In):
     login = fields.String(required=True, validate=validate.Length(min=1, max=254))
     code = fields.String(required=True, validate=validate.Length(min=1, max=16))
 
+    EXAMPLE = {"login": "maria@example.org", "code": "123456"}
+
 
 class ResendIn(In):
     login = fields.String(required=True, validate=validate.Length(min=1, max=254))
+
+    EXAMPLE = {"login": "maria@example.org"}
 
 
 class LoginIn(In):
@@ -33,9 +40,11 @@ class LoginIn(In):
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
     otp = fields.String(load_default=None, validate=validate.Length(max=16))
 
+    EXAMPLE = {"login": "maria@example.org", "password": "Kyiv-Reunion-2026"}  # nosec B105 (an example)
+
 
 class StatusOut(Out):
-    status = fields.String()
+    status = fields.String(required=True, metadata={"enum": ["verification_sent", "active"]})
 
 
 class TokenPairOut(Out):
@@ -44,16 +53,25 @@ class TokenPairOut(Out):
     token_type = fields.String()
     expires_in = fields.Integer()
 
+    EXAMPLE = {"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.…",  # nosec B105 (an example)
+               "refresh_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.…",  # nosec B105 (an example)
+               "token_type": "Bearer", "expires_in": 900}  # nosec B105 (an example)
+
 
 class MeOut(Out):
     id = fields.UUID()
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     full_name = fields.String()
-    roles = fields.Function(lambda a: [a.role])
-    language = fields.String()
-    status = fields.String()
+    roles = fields.Function(lambda a: [a.role], metadata={
+        "type": "array", "items": {"type": "string", "enum": [r.value for r in Role]}})
+    language = EnumValue(Language)
+    status = EnumValue(AccountStatus)
     created_at = UtcDateTime()
+
+    EXAMPLE = {"id": "0b6f2d8e-2f4c-4a53-9a53-6f3a4c1d2e10", "email": "maria@example.org",
+               "phone": None, "full_name": "Мария Иванова", "roles": ["relative"],
+               "language": "ru", "status": "active", "created_at": "2026-03-02T10:15:00Z"}
 
 
 class StaffIn(In):
@@ -61,11 +79,14 @@ class StaffIn(In):
     full_name = Name(load_default=None)
     role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
 
+    EXAMPLE = {"email": "officer@example.gov.ua", "full_name": "Olena Kovalenko",
+               "role": "officer"}
+
 
 class StaffCreatedOut(Out):
     id = fields.UUID()
     email = fields.String()
-    role = fields.String()
+    role = EnumValue(Role)
     password = fields.String()
     totp_secret = fields.String()
     totp_uri = fields.String()
@@ -74,7 +95,7 @@ class StaffCreatedOut(Out):
 class StaffOut(Out):
     id = fields.UUID()
     email = fields.String()
-    full_name = fields.String()
-    role = fields.String()
-    status = fields.String()
+    full_name = fields.String(allow_none=True)
+    role = EnumValue(Role)
+    status = EnumValue(AccountStatus)
     created_at = UtcDateTime()

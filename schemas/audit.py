@@ -6,7 +6,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import In, Out, UtcDateTime
+from schemas.base import EnumValue, In, Out, UtcDateTime
+from storage.vocabulary import ACTOR_ROLES, AuditOutcome
 
 
 class AuditEventTime(fields.DateTime):
@@ -39,11 +40,11 @@ class AuditEventOut(Out):
     seq = fields.Integer()
     at = AuditEventTime()
     actor_id = fields.UUID(allow_none=True)
-    actor_role = fields.String()
+    actor_role = fields.String(metadata={"enum": [role.value for role in ACTOR_ROLES]})
     action = fields.String()
     subject_type = fields.String(allow_none=True)
     subject_id = fields.String(allow_none=True)
-    outcome = fields.String()
+    outcome = EnumValue(AuditOutcome)
     reason = fields.String(allow_none=True)
     request_id = fields.String(allow_none=True)
     ip = fields.String(allow_none=True)

@@ -23,6 +23,12 @@ class AuthorizationIn(In):
     entry_point = Name(allow_none=True)
     handover_id = fields.UUID()
 
+    EXAMPLES = {
+        "travel": {"kind": "travel", "valid_from": "2027-04-20T00:00:00Z",
+                   "valid_until": "2027-05-02T00:00:00Z", "entry_point": "Sumy"},
+        "pickup": {"kind": "pickup", "handover_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7"},
+    }
+
     @validates_schema
     def _fields_of_kind(self, data: dict, **_: object) -> None:
         kind = data.get("kind")
@@ -46,6 +52,8 @@ class RevokeIn(In):
         if "reason" in data and not data["reason"].strip():
             raise ValidationError("Give a reason.", "reason")
 
+    EXAMPLE = {"reason": "The relative reported the phone lost; a new one is issued."}
+
 
 class AuthorizationOut(Out):
     """Authorization: `entry_point` on travel, `handover` on pickup; `expired` is an active
@@ -57,10 +65,18 @@ class AuthorizationOut(Out):
     status = EnumValue(AuthorizationStatus, attribute="current_status")
     valid_from = UtcDateTime()
     valid_until = UtcDateTime()
-    token = fields.String()
+    token = fields.String(allow_none=True, metadata={
+        "description": "A compact JWS; null once the case's documents are shredded."})
     issued_at = UtcDateTime()
     entry_point = fields.String(allow_none=True)
     handover = fields.Nested(HandoverOut, allow_none=True)
+
+    EXAMPLE = {"id": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+               "case_id": "5d1c3f9a-8b7e-4d2a-9c61-2e4f7a8b9c01", "kind": "travel",
+               "status": "active", "valid_from": "2027-04-20T00:00:00Z",
+               "valid_until": "2027-05-02T00:00:00Z",
+               "token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYtMDMifQ.…",  # nosec B105 (an example)
+               "issued_at": "2027-04-18T12:00:00Z", "entry_point": "Sumy"}
 
     @post_dump
     def _fields_of_kind(self, data: dict, **_: object) -> dict:

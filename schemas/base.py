@@ -11,7 +11,9 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from storage import cursors
+from storage.domain_errors import problem_codes
 from storage.limits import NAME_MAX, REASON_MAX
+from storage.vocabulary import CiphertextFault, DocumentKind, Readiness
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
@@ -116,9 +118,30 @@ def page_of(item: type[Out]) -> type[PageOut]:
 
 
 class ProblemOut(Out):
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
-    code = fields.String()
-    errors = fields.Dict()
+    """An RFC 9457 problem: the five standard members, always, and the extension members
+    some codes carry."""
+
+    type = fields.String(required=True, metadata={
+        "description": "A URI naming the problem; it ends with `/` and the code."})
+    title = fields.String(required=True, metadata={
+        "description": "A short summary in the language Accept-Language chose."})
+    status = fields.Integer(required=True, validate=validate.Range(min=400, max=599))
+    detail = fields.String(required=True, metadata={
+        "description": "What happened and what to do, in the same language."})
+    code = fields.String(required=True, validate=validate.OneOf(list(problem_codes())),
+                         metadata={"description": "Stable and machine-readable."})
+    errors = fields.Dict(keys=fields.String(), metadata={
+        "description": "validation_error: field name → list of messages (nested objects "
+                       "nest; `_schema` is the body as a whole)."})
+    missing = fields.List(EnumValue(DocumentKind), metadata={
+        "description": "documents_missing: the document kinds still to add."})
+    reason = EnumValue(CiphertextFault, metadata={
+        "description": "invalid_ciphertext: why the sealed container was refused."})
+    checks = fields.Dict(keys=fields.String(), values=EnumValue(Readiness), metadata={
+        "description": "/readyz: the state of each dependency."})
+
+    EXAMPLE = {"type": "https://kinpass.example/problems/validation_error",
+               "title": "Invalid request", "status": 400,
+               "detail": "Some fields are missing or invalid; see errors.",
+               "code": "validation_error",
+               "errors": {"soldier": {"birth_date": ["Not a valid date."]}}}

@@ -13,10 +13,14 @@ from schemas.documents import DocumentOut
 from schemas.prisoners import CandidateOut, PrisonerOut
 from storage.vocabulary import (
     STAFF_CASE_STATUSES,
+    AccountStatus,
+    CaseStatus,
     CheckOutcome,
     Decision,
     DocumentKind,
+    Language,
     Relationship,
+    Role,
 )
 
 # Letters of the Cyrillic or the Latin script, with spaces, hyphens and apostrophes between.
@@ -73,6 +77,14 @@ class CaseIn(In):
     applicant = fields.Nested(ApplicantIn, required=True)
     soldier = fields.Nested(SoldierIn, required=True)
 
+    EXAMPLE = {"relationship": "mother",
+               "applicant": {"surname": "Иванова", "given_name": "Мария",
+                             "patronymic": "Петровна", "birth_date": "1971-04-02",
+                             "citizenship": "RUS"},
+               "soldier": {"surname": "Иванов", "given_name": "Алексей",
+                           "patronymic": "Сергеевич", "birth_date": "2001-09-14",
+                           "birth_place": "Курск"}}
+
 
 class ApplicantPatch(In):
     """Merge patch: an absent field is unchanged, `null` clears an optional one."""
@@ -99,6 +111,8 @@ class CasePatchIn(In):
     applicant = fields.Nested(ApplicantPatch)
     soldier = fields.Nested(SoldierPatch)
 
+    EXAMPLE = {"soldier": {"unit": "44th brigade"}, "applicant": {"patronymic": None}}
+
 
 class PersonOut(Out):
     surname = fields.String()
@@ -117,7 +131,7 @@ class SoldierOut(PersonOut):
 
 
 class StatusChangeOut(Out):
-    status = fields.String()
+    status = EnumValue(CaseStatus)
     at = UtcDateTime()
 
 
@@ -129,18 +143,32 @@ class InfoRequestOut(Out):
 
 class CaseOut(Out):
     id = fields.UUID()
-    status = fields.String()
-    relationship = fields.String()
+    status = EnumValue(CaseStatus)
+    relationship = EnumValue(Relationship)
     applicant = fields.Nested(ApplicantOut)
     soldier = fields.Nested(SoldierOut)
     documents = fields.List(fields.Nested(DocumentOut))
-    required_documents = fields.List(fields.String())
-    missing_documents = fields.List(fields.String())
+    required_documents = fields.List(EnumValue(DocumentKind))
+    missing_documents = fields.List(EnumValue(DocumentKind))
     status_history = fields.List(fields.Nested(StatusChangeOut))
     authorizations = fields.List(fields.Nested(AuthorizationOut))
     info_request = fields.Nested(InfoRequestOut, allow_none=True)
     created_at = UtcDateTime()
     updated_at = UtcDateTime()
+
+    EXAMPLE = {"id": "5d1c3f9a-8b7e-4d2a-9c61-2e4f7a8b9c01", "status": "draft",
+               "relationship": "mother",
+               "applicant": {"surname": "Иванова", "given_name": "Мария",
+                             "patronymic": "Петровна", "birth_date": "1971-04-02",
+                             "citizenship": "RUS"},
+               "soldier": {"surname": "Иванов", "given_name": "Алексей",
+                           "patronymic": "Сергеевич", "birth_date": "2001-09-14",
+                           "birth_place": "Курск", "unit": None},
+               "documents": [], "required_documents": ["passport", "birth_certificate"],
+               "missing_documents": ["passport", "birth_certificate"],
+               "status_history": [{"status": "draft", "at": "2026-03-02T10:15:00Z"}],
+               "authorizations": [], "created_at": "2026-03-02T10:15:00Z",
+               "updated_at": "2026-03-02T10:15:00Z"}
 
 
 class ApplicantAccountOut(Out):
@@ -148,8 +176,8 @@ class ApplicantAccountOut(Out):
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     full_name = fields.String()
-    language = fields.String()
-    status = fields.String()
+    language = EnumValue(Language)
+    status = EnumValue(AccountStatus)
     created_at = UtcDateTime()
 
 
@@ -162,7 +190,7 @@ class CheckOut(Out):
 class DecisionOut(Out):
     decision = EnumValue(Decision)
     by = fields.UUID()
-    role = fields.String()
+    role = EnumValue(Role)
     reason = fields.String()
     at = UtcDateTime()
 
@@ -174,9 +202,17 @@ class StaffCaseOut(CaseOut):
     linked_prisoner = fields.Nested(PrisonerOut, allow_none=True)
     decisions = fields.List(fields.Nested(DecisionOut))
 
+    EXAMPLE = {**CaseOut.EXAMPLE, "status": "in_review",
+               "status_history": [{"status": "draft", "at": "2026-03-02T10:15:00Z"},
+                                  {"status": "submitted", "at": "2026-03-02T10:20:00Z"},
+                                  {"status": "in_review", "at": "2026-03-02T10:20:02Z"}],
+               "checks": [{"name": "mrz_valid", "result": "clear",
+                           "detail": "Format and check digits are valid."}],
+               "match_candidates": [], "linked_prisoner": None, "decisions": []}
+
 
 class DocumentsMissingOut(Out):
-    missing = fields.List(fields.String())
+    missing = fields.List(EnumValue(DocumentKind))
 
 
 class StaffCaseFilters(In):
@@ -185,6 +221,8 @@ class StaffCaseFilters(In):
 
 class LinkIn(In):
     prisoner_id = fields.UUID(required=True)
+
+    EXAMPLE = {"prisoner_id": "9a3e6c1b-4d5f-4e7a-8b9c-0d1e2f3a4b5c"}
 
 
 class DecisionIn(In):
@@ -201,3 +239,7 @@ class DecisionIn(In):
         if data.get("requested_documents") and data.get("decision") != Decision.REQUEST_INFO:
             raise ValidationError("Only a request for information names documents.",
                                   "requested_documents")
+
+    EXAMPLE = {"decision": "request_info",
+               "reason": "The birth certificate is unreadable; please photograph it again.",
+               "requested_documents": ["birth_certificate"]}

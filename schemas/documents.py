@@ -8,20 +8,33 @@ from typing import Any
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from schemas.base import EnumValue, In, Name, Out, UtcDateTime
-from storage.vocabulary import IDENTITY_KINDS, ContentType, DocumentKind, Encryption
+from storage.vocabulary import (
+    IDENTITY_KINDS,
+    ContentType,
+    DocumentKind,
+    DocumentStatus,
+    Encryption,
+)
 
 
 class DocumentOut(Out):
     id = fields.UUID()
     case_id = fields.UUID()
-    kind = fields.String()
-    content_type = fields.String()
+    kind = EnumValue(DocumentKind)
+    content_type = EnumValue(ContentType)
     size = fields.Integer()
     sha256 = fields.String()
-    encryption = fields.String()
-    status = fields.String()
+    encryption = EnumValue(Encryption)
+    status = EnumValue(DocumentStatus)
     created_at = UtcDateTime()
     uploaded_at = UtcDateTime(allow_none=True)
+
+    EXAMPLE = {"id": "c2b7e0d4-1a3f-4b6e-9d8c-7f6e5d4c3b2a",
+               "case_id": "5d1c3f9a-8b7e-4d2a-9c61-2e4f7a8b9c01", "kind": "passport",
+               "content_type": "image/jpeg", "size": 183402,
+               "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+               "encryption": "server", "status": "stored",
+               "created_at": "2026-03-02T10:16:00Z", "uploaded_at": "2026-03-02T10:16:05Z"}
 
 
 # --- adding a document (POST /v1/cases/{id}/documents) ----------------------------------
@@ -104,9 +117,13 @@ class DocumentIn(In):
                                     for line in data["mrz"].strip().splitlines())
         return data
 
+    EXAMPLE = {"kind": "passport", "content_type": "image/jpeg", "size": 183402,
+               "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+               "encryption": "server"}
+
 
 class UploadOut(Out):
-    method = fields.String()
+    method = fields.String(metadata={"enum": ["PUT"]})
     url = fields.String()
     headers = fields.Dict(keys=fields.String(), values=fields.String())
     expires_at = UtcDateTime()
@@ -115,6 +132,13 @@ class UploadOut(Out):
 
 class DocumentCreatedOut(DocumentOut):
     upload = fields.Nested(UploadOut)
+
+    EXAMPLE = {**DocumentOut.EXAMPLE, "status": "pending_upload", "uploaded_at": None,
+               "upload": {"method": "PUT",
+                          "url": "https://kinpass.example/v1/documents/"
+                                 "c2b7e0d4-1a3f-4b6e-9d8c-7f6e5d4c3b2a/content",
+                          "headers": {"Content-Type": "image/jpeg"},
+                          "expires_at": "2026-03-03T10:16:00Z"}}
 
 
 # --- server keys for client-side encryption ---------------------------------------------

@@ -11,6 +11,9 @@ class HandoverIn(In):
     starts_at = UtcDateTime(required=True)
     ends_at = UtcDateTime(required=True)
 
+    EXAMPLE = {"location": "Checkpoint Sumy-North", "starts_at": "2027-05-01T09:00:00Z",
+               "ends_at": "2027-05-01T17:00:00Z"}
+
 
 class HandoverOut(Out):
     id = fields.UUID()

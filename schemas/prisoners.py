@@ -30,6 +30,10 @@ class PrisonerIn(In):
     mother_name = Text(load_default=None, allow_none=True)
     father_name = Text(load_default=None, allow_none=True)
 
+    EXAMPLE = {"registry_number": "UA-2024-000123", "surname": "Иванов",
+               "given_name": "Алексей", "patronymic": "Сергеевич", "birth_date": "2001-09-14",
+               "birth_place": "Курск", "status": "held", "captured_on": "2024-08-20"}
+
 
 class PrisonerPatchIn(In):
     registry_number = RegistryNumber()
@@ -51,6 +55,8 @@ class PrisonerPatchIn(In):
         if not data:
             raise ValidationError("Give at least one field to change.", "_schema")
 
+    EXAMPLE = {"status": "transferred"}
+
 
 class PrisonerOut(Out):
     id = fields.UUID()
@@ -66,7 +72,7 @@ class PrisonerOut(Out):
     unit = fields.String(allow_none=True)
     rank = fields.String(allow_none=True)
     service_number = fields.String(allow_none=True)
-    status = fields.String()
+    status = EnumValue(PrisonerStatus)
     captured_on = fields.Date(allow_none=True)
     mother_name = fields.String(allow_none=True)
     father_name = fields.String(allow_none=True)
@@ -100,6 +106,8 @@ class MatchIn(In):
     birth_place = Text(load_default=None, allow_none=True)
     unit = Text(load_default=None, allow_none=True)
     limit = fields.Integer(load_default=10, strict=True, validate=validate.Range(min=1, max=100))
+
+    EXAMPLE = {"surname": "Ivanov", "given_name": "Aleksei", "birth_date": "2001-09-14"}
 
 
 class CandidateOut(Out):

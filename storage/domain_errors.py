@@ -220,3 +220,17 @@ class DatabaseUnavailable(KinPassError):
 class ServiceUnavailable(KinPassError):
     status = 503
     code = "service_unavailable"
+
+
+INTERNAL_ERROR = "internal_error"  # the one code of a 500, which says nothing more
+
+
+def problem_codes() -> dict[str, tuple[int, ...]]:
+    """Every code a problem can carry, with the statuses it is answered with."""
+    found: dict[str, set[int]] = {INTERNAL_ERROR: {500}}
+    pending = [KinPassError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.code, set()).add(cls.status)
+        pending.extend(cls.__subclasses__())
+    return {code: tuple(sorted(statuses)) for code, statuses in sorted(found.items())}

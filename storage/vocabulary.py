@@ -205,3 +205,10 @@ class MessageStatus(StrEnum):
 class DevicePlatform(StrEnum):
     FCM = "fcm"
     APNS = "apns"
+
+
+class Readiness(StrEnum):
+    """The state of one dependency in /readyz."""
+
+    OK = "ok"
+    UNAVAILABLE = "unavailable"

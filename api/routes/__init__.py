@@ -13,6 +13,7 @@ from api.routes import (
     handovers,
     prisoners,
     public,
+    reference,
     staff,
     uploads,
     wellknown,
@@ -35,4 +36,5 @@ ROUTES = [
     uploads.blp,
     admin_documents.blp,
     encryption_keys.blp,
+    reference.blp,
 ]

@@ -13,24 +13,39 @@ blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts an
 
 @blp.route("/auth/register", methods=["POST"])
 @blp.arguments(RegisterIn)
-@blp.response(202, StatusOut)
+@blp.response(202, StatusOut, example={"status": "verification_sent"})
 def register(body):
+    """Register a relative's account.
+
+    Give an email or an E.164 phone (or both), a password and a full name. A 6-digit
+    code is sent to each contact; the answer is the same whether or not the contact is
+    already known.
+    """
     accounts.register_account(**body, ip=request.remote_addr)
     return {"status": "verification_sent"}
 
 
 @blp.route("/auth/verify", methods=["POST"])
 @blp.arguments(VerifyIn)
-@blp.response(200, StatusOut)
+@blp.response(200, StatusOut, example={"status": "active"})
 def verify(body):
+    """Verify a contact with its code.
+
+    The account becomes active; a wrong, dead or unknown code is 400 `invalid_code`. A
+    code dies after 5 wrong tries or 15 minutes.
+    """
     accounts.verify_account(**body)
     return {"status": AccountStatus.ACTIVE}
 
 
 @blp.route("/auth/resend", methods=["POST"])
 @blp.arguments(ResendIn)
-@blp.response(202, StatusOut)
+@blp.response(202, StatusOut, example={"status": "verification_sent"})
 def resend(body):
+    """Send a fresh verification code.
+
+    The new code kills the earlier one; the answer is the same for any login.
+    """
     accounts.resend_code(login=body["login"], ip=request.remote_addr)
     return {"status": "verification_sent"}
 
@@ -39,6 +54,12 @@ def resend(body):
 @blp.arguments(LoginIn)
 @blp.response(200, TokenPairOut)
 def login(body):
+    """Sign in: a token pair.
+
+    A wrong login or password is 401 `invalid_credentials`. Staff also give `otp` (401
+    `otp_required` without it, 401 `invalid_otp` for a wrong or replayed one); an
+    unverified account is 403 `account_not_verified`.
+    """
     return accounts.login(accounts.LoginAttempt(**body, ip=request.remote_addr))
 
 
@@ -46,6 +67,11 @@ def login(body):
 @roles_required(*ANY_ROLE, refresh=True)
 @blp.response(200, TokenPairOut)
 def refresh():
+    """Exchange a refresh token for a new pair.
+
+    Send the refresh token as the bearer. The used refresh token dies; presenting it
+    again is 401 `token_revoked` and revokes the whole session.
+    """
     caller = current_caller()
     return accounts.refresh_session(account=caller.account, session_id=caller.session_id,
                                     jti=caller.claims["jti"])
@@ -55,6 +81,10 @@ def refresh():
 @roles_required(*ANY_ROLE)
 @blp.response(204)
 def logout():
+    """Sign out: end the session.
+
+    The session's access and refresh tokens die at once.
+    """
     caller = current_caller()
     accounts.logout_session(account=caller.account, session_id=caller.session_id)
 
@@ -64,4 +94,8 @@ def logout():
 @roles_required(*ANY_ROLE)
 @blp.response(200, MeOut)
 def me():
+    """The calling account.
+
+    Its id, contacts, name, roles, language, status and creation time.
+    """
     return current_caller().profile

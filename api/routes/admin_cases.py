@@ -23,6 +23,10 @@ blp = Blueprint("admin_cases", __name__, url_prefix="/v1/admin/cases",
 @roles_required(*CASE_STAFF)
 @blp.paginated(StaffCaseOut, filters=StaffCaseFilters)
 def list_cases(status, cursor, limit):
+    """The case queue, oldest submission first.
+
+    Submitted cases only (a draft is its relative's alone); `status` filters.
+    """
     return list_queue(status, cursor=cursor, limit=limit, viewer=current_account())
 
 
@@ -30,6 +34,11 @@ def list_cases(status, cursor, limit):
 @roles_required(*CASE_STAFF)
 @blp.response(200, StaffCaseOut)
 def get_case(case_id: UUID):
+    """A case file as staff see it.
+
+    The case plus the applicant's account, the automated checks, the registry
+    candidates, the linked prisoner and the decisions. Audited as `case.view`.
+    """
     return staff_view(case_for_staff(case_id, current_account()), current_account())
 
 
@@ -39,6 +48,11 @@ def get_case(case_id: UUID):
 @blp.arguments(LinkIn)
 @blp.response(200, StaffCaseOut)
 def link_case(body, case_id: UUID):
+    """Link a case to a registry prisoner.
+
+    The checks run again. A `prisoner_id` that names nothing is 400 `validation_error`
+    on that field.
+    """
     return staff_view(case_review.link_case(case_id=case_id, actor=current_account(), **body),
                       current_account())
 
@@ -50,6 +64,12 @@ def link_case(body, case_id: UUID):
 @blp.arguments(DecisionIn)
 @blp.response(201, StaffCaseOut)
 def decide_case(body, case_id: UUID):
+    """Approve, reject or ask for information.
+
+    The first `approve` (a linked prisoner needed) makes the case `approval_pending`;
+    the second must come from another account with role supervisor, else 409
+    `four_eyes_required`. `request_info` may name the document kinds wanted.
+    """
     return staff_view(case_review.decide_case(case_id=case_id, actor=current_account(), **body),
                       current_account())
 

@@ -26,6 +26,12 @@ CONTENT = {"description": "The decrypted document, with its original Content-Typ
 @roles_required(*CASE_STAFF)
 @blp.doc(parameters=[REASON_HEADER], responses={"200": CONTENT})
 def get_content(document_id: UUID):
+    """Read a document's decrypted content.
+
+    Give the reason in `X-Access-Reason` (at least 10 characters, else 400
+    `access_reason_required`); every read is audited with it. A shredded document is 410
+    `gone`.
+    """
     content = documents.read_content(document_id, current_account(),
                                      request.headers.get("X-Access-Reason"))
     document = content.document

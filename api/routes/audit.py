@@ -30,6 +30,11 @@ blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="The audi
 @roles_required(Role.AUDITOR)
 @blp.paginated(AuditEventOut, filters=AuditEventFilters)
 def list_events(cursor, limit, **filters):
+    """Search the audit log, oldest first.
+
+    Filters: actor, action, subject, and a window (`since` inclusive, `until`
+    exclusive).
+    """
     return audit_reading.list_audit_events(current_account(),
                                            audit_reading.EventFilter(**filters),
                                            cursor=cursor, limit=limit)
@@ -39,6 +44,11 @@ def list_events(cursor, limit, **filters):
 @roles_required(Role.AUDITOR)
 @blp.response(200, AuditVerifyOut)
 def verify():
+    """Verify the audit log: its hash chain, the Merkle tree and every signed tree head.
+
+    `ok` is false and `first_bad_seq` names the first broken event when the chain does
+    not hold.
+    """
     report = tree_check.verify_audit_log(current_account())
     return {"ok": report.ok, "events": report.events,
             "head": {"seq": report.head_seq, "hash": report.head_hash},
@@ -51,6 +61,10 @@ def verify():
 @blp.response(200, AuditEventOut, content_type="application/x-ndjson",
               description="One event a line, oldest first")
 def export(args):
+    """Export the audit log as NDJSON.
+
+    One event a line, oldest first, in the window given.
+    """
     events = audit_reading.export_events(current_account(), audit_reading.EventFilter(**args))
     lines = (json.dumps(event, ensure_ascii=False) + "\n" for event in events)
     return Response(lines, mimetype="application/x-ndjson")
@@ -60,6 +74,10 @@ def export(args):
 @roles_required(Role.AUDITOR)
 @blp.paginated(AuditCheckpointOut)
 def list_checkpoints(cursor, limit):
+    """Signed heads of the audit log.
+
+    Each `jws` is signed with a key of `GET /v1/audit/keys`.
+    """
     return audit_reading.list_audit_checkpoints(current_account(), cursor=cursor, limit=limit)
 
 
@@ -96,4 +114,8 @@ def consistency_proof(args):
 @blp.route("/keys", methods=["GET"])
 @blp.response(200, JwksOut)
 def keys():
+    """The keys that sign audit checkpoints (JWKS).
+
+    Public, so that anyone can check a checkpoint.
+    """
     return audit.checkpoint_keys()

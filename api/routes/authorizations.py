@@ -41,6 +41,12 @@ def _image(content_type: str) -> dict:
 @blp.arguments(AuthorizationIn)
 @blp.response(201, AuthorizationOut)
 def issue_authorization(body, case_id: UUID):
+    """Issue a travel or pickup authorization.
+
+    Only for an `approved` case (else 409 `invalid_state`); a pickup needs an active
+    travel authorization and a linked prisoner who is `held`. A new authorization of a
+    kind revokes the case's earlier active one of that kind.
+    """
     return authorizations.issue_authorization(
         case_id, authorizations.IssueRequest(**body), current_account())
 
@@ -49,6 +55,10 @@ def issue_authorization(body, case_id: UUID):
 @roles_required(*CASE_STAFF)
 @blp.response(200, AuthorizationOut)
 def get_authorization(authorization_id: UUID):
+    """An authorization, token included.
+
+    Audited as `authorization.view`.
+    """
     return authorizations.get_authorization(authorization_id)
 
 
@@ -57,6 +67,10 @@ def get_authorization(authorization_id: UUID):
 @blp.arguments(RevokeIn)
 @blp.response(200, AuthorizationOut)
 def revoke_authorization(body, authorization_id: UUID):
+    """Revoke an authorization.
+
+    The revocation is in the signed revocation list at once.
+    """
     return authorizations.revoke_authorization(authorization_id, body["reason"],
                                                current_account())
 
@@ -66,6 +80,10 @@ def revoke_authorization(body, authorization_id: UUID):
 @roles_required(Role.RELATIVE)
 @blp.paginated(AuthorizationOut)
 def list_case_authorizations(case_id: UUID, cursor, limit):
+    """The authorizations of one of your cases.
+
+    Newest last; a shredded one reads `token: null`.
+    """
     return authorizations.list_case_authorizations(case_id, current_account(), cursor=cursor,
                                                    limit=limit)
 
@@ -74,6 +92,10 @@ def list_case_authorizations(case_id: UUID, cursor, limit):
 @roles_required(*QR_VIEWERS)
 @blp.doc(**_image("image/png"))
 def authorization_qr_png(authorization_id: UUID):
+    """An authorization's token as a PNG QR code.
+
+    For the owning relative, officers and supervisors.
+    """
     auth = authorizations.authorization_for_viewer(authorization_id, current_account())
     authorizations.record_qr_view(auth, current_account())
     return Response(qr_codes.png(auth.token), mimetype="image/png")
@@ -83,6 +105,10 @@ def authorization_qr_png(authorization_id: UUID):
 @roles_required(*QR_VIEWERS)
 @blp.doc(**_image("image/svg+xml"))
 def authorization_qr_svg(authorization_id: UUID):
+    """An authorization's token as an SVG QR code.
+
+    For the owning relative, officers and supervisors.
+    """
     auth = authorizations.authorization_for_viewer(authorization_id, current_account())
     authorizations.record_qr_view(auth, current_account())
     return Response(qr_codes.svg(auth.token), mimetype="image/svg+xml")
@@ -91,4 +117,9 @@ def authorization_qr_svg(authorization_id: UUID):
 @blp.route("/authorizations/revocations", methods=["GET"])
 @blp.response(200, RevocationListOut)
 def revocation_list():
+    """The signed list of revoked authorizations.
+
+    For checkpoints that work offline: `jws` is signed with a key of `/.well-
+    known/jwks.json`.
+    """
     return checkpoint_tokens.revocation_list()

@@ -12,6 +12,10 @@ from services.cases import operations as cases
 from services.workflow import lifecycle as case_lifecycle, views as case_views
 from storage.vocabulary import Role
 
+SUBMITTED = {**CaseOut.EXAMPLE, "status": "submitted", "missing_documents": [],
+             "status_history": [{"status": "draft", "at": "2026-03-02T10:15:00Z"},
+                                {"status": "submitted", "at": "2026-03-02T10:20:00Z"}]}
+
 blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="Relatives: cases")
 
 
@@ -21,6 +25,10 @@ blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="Relative
 @blp.arguments(CaseIn)
 @blp.response(201, CaseOut)
 def create_case(body):
+    """Open a case.
+
+    One relative's request to collect one captured soldier; it starts as a `draft`.
+    """
     return case_views.relative_view(cases.open_case(account=current_account(), **body))
 
 
@@ -29,6 +37,10 @@ def create_case(body):
 @roles_required(Role.RELATIVE)
 @blp.paginated(CaseOut)
 def list_cases(cursor, limit):
+    """Your cases.
+
+    Every case of the calling relative, drafts included.
+    """
     return case_views.list_cases(current_caller().account_id, cursor=cursor, limit=limit)
 
 
@@ -37,6 +49,11 @@ def list_cases(cursor, limit):
 @roles_required(Role.RELATIVE)
 @blp.response(200, CaseOut)
 def get_case(case_id: UUID):
+    """One of your cases.
+
+    With its documents, the documents still missing, its status history and
+    authorizations.
+    """
     return case_views.read_relative_case(case_id, current_caller().account_id)
 
 
@@ -46,6 +63,11 @@ def get_case(case_id: UUID):
 @blp.arguments(CasePatchIn)
 @blp.response(200, CaseOut)
 def patch_case(body, case_id: UUID):
+    """Change a case (JSON Merge Patch).
+
+    Nested objects merge field by field and `null` clears an optional field. Only in
+    `draft` or `info_requested`, else 409 `invalid_state`.
+    """
     return case_views.relative_view(
         cases.patch_case(case_id=case_id, account=current_account(), changes=body))
 
@@ -53,8 +75,13 @@ def patch_case(body, case_id: UUID):
 @blp.route("/<uuid:case_id>/submit", methods=["POST"])
 @roles_required(Role.RELATIVE)
 @relative_case_in_state("submit")
-@blp.response(202, CaseOut)
+@blp.response(202, CaseOut, example=SUBMITTED)
 def submit_case(case_id: UUID):
+    """Submit a case for review.
+
+    Missing required documents are 409 `documents_missing` with `missing`. The automated
+    checks then run; the case is `in_review` when they finish.
+    """
     return case_views.relative_view(case_lifecycle.submit_case(case_id, current_account()))
 
 
@@ -63,4 +90,9 @@ def submit_case(case_id: UUID):
 @relative_case_in_state("withdraw")
 @blp.response(200, CaseOut)
 def withdraw_case(case_id: UUID):
+    """Withdraw a case.
+
+    From any status but `completed`, `rejected` and `withdrawn`; its documents are
+    shredded and its active authorizations revoked.
+    """
     return case_views.relative_view(case_lifecycle.withdraw_case(case_id, current_account()))

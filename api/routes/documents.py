@@ -52,6 +52,12 @@ def _with_upload(document):
 @blp.arguments(DocumentIn)
 @blp.response(201, DocumentCreatedOut)
 def add_document(body, case_id: UUID):
+    """Declare a document of a case.
+
+    Its kind, type, size and SHA-256; the answer says where to PUT the content. Only
+    while the case is `draft` or `info_requested`; a size above the maximum is 413
+    `payload_too_large`.
+    """
     return _with_upload(documents.add_document(case_id=case_id, account=current_account(),
                                                **body))
 
@@ -62,6 +68,12 @@ def add_document(body, case_id: UUID):
 @blp.doc(requestBody=UPLOAD_BODY)
 @blp.response(200, DocumentOut)
 def put_content(document_id: UUID):
+    """Upload a document's content.
+
+    The raw file (server encryption) or the sealed container (client encryption).
+    Nothing is stored on 413 `payload_too_large`, 422 `size_mismatch` or
+    `checksum_mismatch`, 415 `unsupported_media_type` or 422 `invalid_ciphertext`.
+    """
     upload = documents.Upload(content_type=request.mimetype,
                               content_length=request.content_length,
                               chunks=_request_chunks())
@@ -73,6 +85,10 @@ def put_content(document_id: UUID):
 @roles_required(Role.RELATIVE)
 @blp.response(200, DocumentOut)
 def get_document(document_id: UUID):
+    """One of your documents.
+
+    Its metadata and status; never its content.
+    """
     return policy.document_for_relative(document_id, current_account())
 
 
@@ -80,4 +96,9 @@ def get_document(document_id: UUID):
 @roles_required(Role.RELATIVE)
 @blp.response(204)
 def delete_document(document_id: UUID):
+    """Shred a document.
+
+    Its data key is destroyed and it reads `status: shredded`. Only while the case is
+    `draft` or `info_requested`.
+    """
     shredding.delete_document(document_id, current_account())

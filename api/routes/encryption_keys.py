@@ -12,4 +12,8 @@ blp = Blueprint("encryption_keys", __name__, url_prefix="/v1",
 @blp.route("/encryption-keys", methods=["GET"])
 @blp.response(200, EncryptionKeysOut)
 def encryption_keys():
+    """The server's keys for client-side encryption.
+
+    Seal uploads to one of these (HPKE); see docs/encryption.md.
+    """
     return {"keys": public_encryption_keys()}

@@ -18,6 +18,10 @@ blp = Blueprint("handovers", __name__, url_prefix="/v1/admin/handovers",
 @blp.arguments(HandoverIn)
 @blp.response(201, HandoverOut)
 def create_handover(body):
+    """Schedule a handover appointment.
+
+    The window must end after it starts and not have ended already.
+    """
     return handovers.create_handover(**body, actor=current_account())
 
 
@@ -25,4 +29,8 @@ def create_handover(body):
 @roles_required(*CASE_STAFF)
 @blp.paginated(HandoverOut)
 def list_handovers(cursor, limit):
+    """Handover appointments.
+
+    Every appointment, oldest first.
+    """
     return handovers.list_handovers(cursor=cursor, limit=limit)

@@ -18,6 +18,10 @@ blp = Blueprint("staff", __name__, url_prefix="/v1/admin/staff", description="St
 @blp.arguments(StaffIn)
 @blp.response(201, StaffCreatedOut)
 def create_staff(body):
+    """Create a staff account.
+
+    The password and TOTP secret are shown once, in this answer.
+    """
     return accounts.create_staff(**body, actor=current_account())
 
 
@@ -25,6 +29,10 @@ def create_staff(body):
 @roles_required(Role.ADMIN)
 @blp.paginated(StaffOut)
 def list_staff(cursor, limit):
+    """Staff accounts.
+
+    Every staff account, oldest first.
+    """
     return accounts.list_staff(cursor=cursor, limit=limit)
 
 
@@ -32,4 +40,8 @@ def list_staff(cursor, limit):
 @roles_required(Role.ADMIN)
 @blp.response(200, StaffOut)
 def disable_staff(account_id: UUID):
+    """Disable a staff account.
+
+    Its tokens answer 401 `token_revoked` at once, its logins 403 `account_disabled`.
+    """
     return accounts.disable_staff(account_id=account_id, actor=current_account())

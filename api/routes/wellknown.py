@@ -14,6 +14,10 @@ blp = Blueprint("wellknown", __name__, url_prefix="/.well-known",
 @blp.route("/jwks.json", methods=["GET"])
 @blp.response(200, JwksOut)
 def jwks():
+    """The keys that verify authorization tokens (JWKS).
+
+    Ed25519 keys, retired ones included while tokens they signed are still valid.
+    """
     response = make_response(JwksOut().dump(signing_keys.jwks()))
     # A verifier that meets an unknown kid fetches again; a few minutes of caching is safe
     # because a retired key stays published until its last token expires.

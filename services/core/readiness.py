@@ -13,8 +13,9 @@ from sqlalchemy import text
 from services.core import runtime
 from services.core.secrets import open_stored_secrets
 from storage.db import session as db
+from storage.vocabulary import Readiness
 
-OK, UNAVAILABLE = "ok", "unavailable"
+OK, UNAVAILABLE = Readiness.OK, Readiness.UNAVAILABLE
 
 log = logging.getLogger("kinpass.readiness")
 _red: set[str] = set()

@@ -2,9 +2,10 @@
 
 Schemathesis generates valid and invalid requests from the document the server serves (one
 test per operation, so a new route is covered the moment it is registered). Each request is
-sent anonymously, as every role the route admits and as one role it does not; no answer may
-be a 5xx or anything the document does not describe (status code, content type, headers,
-body shape). The full role-by-route refusal matrix is in test_owasp.py (API5).
+sent anonymously, as every role the route admits and as one role it does not, and every
+answer goes through the response-conformance checks named in CHECKS: no 5xx, and nothing
+the document does not describe (status code, content type, declared headers, body shape
+against its schema, the Problem schema for every error). The full role-by-route refusal matrix is in test_owasp.py (API5).
 """
 from __future__ import annotations
 
@@ -14,10 +15,24 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings, strategies as st
 from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    missing_required_header,
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.support.assurance import ROLES, Callers, app_routes, served_document
 
 EXAMPLES = 10
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_headers_conformance, response_schema_conformance,
+          positive_data_acceptance, negative_data_rejection, missing_required_header]
 BASE_URL = "http://localhost"
 
 
@@ -95,6 +110,32 @@ def test_operation_conforms_for_every_role(path, method, app, callers, admitted)
               suppress_health_check=list(HealthCheck), print_blob=False)
     def conforms(case) -> None:
         for role in _callers_for(roles):
-            case.call_and_validate(base_url=BASE_URL, headers=callers.headers(role))
+            case.call_and_validate(base_url=BASE_URL, headers=callers.headers(role),
+                                   checks=CHECKS)
 
     conforms()
+
+
+@pytest.mark.parametrize("body,mimetype,header", [
+    (b'{"status": "fine"}', "application/json", None),  # not in the status enum
+    (b'{"status": "ok", "extra": 1}', "application/json", None),  # a member not declared
+    (b'{"status": "ok"}', "text/plain", None),  # another content type
+    (b'{"status": "ok"}', "application/json", "X-Request-Id"),  # a declared header missing
+    (b'{"code": "not_found", "status": 404}', "application/problem+json", None),
+])
+def test_the_checks_catch_an_answer_the_document_does_not_describe(app, body, mimetype, header):
+    """The conformance checks are live: a 200 of /healthz bent one way fails them."""
+    operation = schema["/healthz"]["GET"]
+    operation.app = operation.schema.app = app
+    case = operation.Case()
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    case.validate_response(response, checks=CHECKS)  # the real answer conforms
+    response.set_data(body)
+    response.mimetype = mimetype
+    if header:
+        del response.headers[header]
+    if mimetype == "application/problem+json":
+        response.status_code = 404
+    with pytest.raises(FailureGroup):
+        case.validate_response(response, checks=CHECKS)
