@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from api.app import create_app
 from api.jobs import run_pending_checks
 from clients.reference import Client, UploadFailed
-from services.accounts.operations import create_staff
+from services.accounts.staff import create_staff
 from services.audit.events import SYSTEM, checkpoint_now, searchable_hash
 from services.audit.reading import verify_log
 from services.authorizations.offline import verify_offline

@@ -22,6 +22,7 @@ class RegisterIn(In):
 class VerifyIn(In):
     login = fields.String(required=True, validate=validate.Length(min=1, max=254))
     code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    registration = fields.UUID(load_default=None)
 
 
 class ResendIn(In):
@@ -34,8 +35,17 @@ class LoginIn(In):
     otp = fields.String(load_default=None, validate=validate.Length(max=16))
 
 
+class UnlockIn(LoginIn):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+
+
 class StatusOut(Out):
     status = fields.String()
+
+
+class RegisteredOut(Out):
+    status = fields.String()
+    registration = fields.UUID()
 
 
 class TokenPairOut(Out):

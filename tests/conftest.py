@@ -136,7 +136,7 @@ def register_relative(client, outbox):
 @pytest.fixture
 def make_staff(client):
     """Create a staff account through the service and log in with TOTP; returns tokens."""
-    from services.accounts import operations as accounts
+    from services.accounts import staff as accounts
     from services.audit.events import SYSTEM
     from services.core import unit_of_work
 

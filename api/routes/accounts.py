@@ -4,8 +4,18 @@ from flask import request
 
 from api.blueprint import Blueprint, reads_only
 from auth.roles import ANY_ROLE, current_caller, roles_required
-from schemas.accounts import LoginIn, MeOut, RegisterIn, ResendIn, StatusOut, TokenPairOut, VerifyIn
-from services.accounts import operations as accounts
+from schemas.accounts import (
+    LoginIn,
+    MeOut,
+    RegisteredOut,
+    RegisterIn,
+    ResendIn,
+    StatusOut,
+    TokenPairOut,
+    UnlockIn,
+    VerifyIn,
+)
+from services.accounts import registration, sessions
 from storage.vocabulary import AccountStatus
 
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts and sessions")
@@ -13,17 +23,17 @@ blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts an
 
 @blp.route("/auth/register", methods=["POST"])
 @blp.arguments(RegisterIn)
-@blp.response(202, StatusOut)
+@blp.response(202, RegisteredOut)
 def register(body):
-    accounts.register_account(**body, ip=request.remote_addr)
-    return {"status": "verification_sent"}
+    made = registration.register_account(**body, ip=request.remote_addr)
+    return {"status": "verification_sent", "registration": made}
 
 
 @blp.route("/auth/verify", methods=["POST"])
 @blp.arguments(VerifyIn)
 @blp.response(200, StatusOut)
 def verify(body):
-    accounts.verify_account(**body)
+    registration.verify_account(**body)
     return {"status": AccountStatus.ACTIVE}
 
 
@@ -31,7 +41,7 @@ def verify(body):
 @blp.arguments(ResendIn)
 @blp.response(202, StatusOut)
 def resend(body):
-    accounts.resend_code(login=body["login"], ip=request.remote_addr)
+    registration.resend_code(login=body["login"], ip=request.remote_addr)
     return {"status": "verification_sent"}
 
 
@@ -39,7 +49,15 @@ def resend(body):
 @blp.arguments(LoginIn)
 @blp.response(200, TokenPairOut)
 def login(body):
-    return accounts.login(accounts.LoginAttempt(**body, ip=request.remote_addr))
+    return sessions.login(sessions.LoginAttempt(**body, ip=request.remote_addr))
+
+
+@blp.route("/auth/unlock", methods=["POST"])
+@blp.arguments(UnlockIn)
+@blp.response(200, TokenPairOut)
+def unlock(body):
+    code = body.pop("code")
+    return sessions.unlock_login(sessions.LoginAttempt(**body, ip=request.remote_addr), code)
 
 
 @blp.route("/auth/refresh", methods=["POST"])
@@ -47,7 +65,7 @@ def login(body):
 @blp.response(200, TokenPairOut)
 def refresh():
     caller = current_caller()
-    return accounts.refresh_session(account=caller.account, session_id=caller.session_id,
+    return sessions.refresh_session(account=caller.account, session_id=caller.session_id,
                                     jti=caller.claims["jti"])
 
 
@@ -56,7 +74,7 @@ def refresh():
 @blp.response(204)
 def logout():
     caller = current_caller()
-    accounts.logout_session(account=caller.account, session_id=caller.session_id)
+    sessions.logout_session(account=caller.account, session_id=caller.session_id)
 
 
 @blp.route("/me", methods=["GET"])

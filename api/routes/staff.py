@@ -6,7 +6,7 @@ from api.blueprint import Blueprint
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
 from schemas.accounts import StaffCreatedOut, StaffIn, StaffOut
-from services.accounts import operations as accounts
+from services.accounts import staff as accounts
 from storage.vocabulary import Role
 
 blp = Blueprint("staff", __name__, url_prefix="/v1/admin/staff", description="Staff accounts")

@@ -21,6 +21,31 @@ TEMPLATES: Translations[str] = {
         UK: "Ваш код підтвердження KinPass: {code}. Він дійсний 15 хвилин. "
             "Нікому його не повідомляйте.",
     },
+    "verification_code_contested": {
+        EN: "Your KinPass verification code is {code}. It is valid for 15 minutes. "
+            "Do not share it with anyone. Note: another registration with this contact is "
+            "also waiting. If you did not start it, enter this code only in the app where "
+            "you registered.",
+        RU: "Ваш код подтверждения KinPass: {code}. Он действует 15 минут. "
+            "Никому его не сообщайте. Внимание: с этим контактом ожидает подтверждения ещё "
+            "одна регистрация. Если её начали не вы, вводите этот код только в приложении, "
+            "в котором регистрировались.",
+        UK: "Ваш код підтвердження KinPass: {code}. Він дійсний 15 хвилин. "
+            "Нікому його не повідомляйте. Увага: з цим контактом очікує підтвердження ще "
+            "одна реєстрація. Якщо її почали не ви, вводьте цей код лише в застосунку, "
+            "у якому реєструвалися.",
+    },
+    "unlock_code": {
+        EN: "Someone has tried many wrong passwords for your KinPass account, so sign-in "
+            "is paused. To sign in now, use the code {code} (valid for 15 minutes) with "
+            "your password. Do not share it with anyone.",
+        RU: "Кто-то много раз ввёл неверный пароль от вашей учётной записи KinPass, поэтому "
+            "вход приостановлен. Чтобы войти сейчас, введите код {code} (действует "
+            "15 минут) вместе с паролем. Никому его не сообщайте.",
+        UK: "Хтось багато разів увів неправильний пароль до вашого облікового запису "
+            "KinPass, тому вхід призупинено. Щоб увійти зараз, введіть код {code} (дійсний "
+            "15 хвилин) разом із паролем. Нікому його не повідомляйте.",
+    },
     "already_registered": {
         EN: "Someone tried to register with this contact on KinPass, but an account "
             "already exists. If it was you, sign in instead. If not, you can ignore this.",

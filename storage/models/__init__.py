@@ -1,6 +1,12 @@
 """Every table, imported here so metadata and Alembic see them all."""
 from storage.db import Base
-from storage.models.accounts import Account, AuthSession, VerificationCode
+from storage.models.accounts import (
+    Account,
+    AuthSession,
+    ContactCode,
+    Registration,
+    VerificationCode,
+)
 from storage.models.audit import AuditCheckpoint, AuditEvent, AuditHead, AuditSigningKey
 from storage.models.authorizations import Authorization, Handover, SigningKey
 from storage.models.cases import Case, CaseDecision, CaseStatusChange, Document
@@ -21,6 +27,7 @@ __all__ = [
            "Case",
            "CaseDecision",
            "CaseStatusChange",
+           "ContactCode",
            "Document",
            "Handover",
            "HpkeKey",
@@ -28,6 +35,7 @@ __all__ = [
            "Prisoner",
            "PrisonerBlockingKey",
            "RateCounter",
+           "Registration",
            "ServiceSecret",
            "SigningKey",
            "VerificationCode",

@@ -16,6 +16,7 @@ RELEASED = {
     "0001_initial.py": "0dfceb695846d2f1f4311abdb35d0b747ccf00e598efdc8103d7d8cd935bc687",
     "0002_enumerated_columns_checked.py":
         "369768aeb14810ea58e24631efcd1ad488cf312c3168989bf70932b1dd53d5a4",
+    "0005_account_security.py": "df3632e582acaebc76d35002636beb052112f83ae80b69a66a47ffc6da20c044",
 }
 
 
