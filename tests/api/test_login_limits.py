@@ -55,3 +55,57 @@ def test_a_burst_of_wrong_logins_gets_exactly_the_limit(tmp_path, counter):
                                      range(BURST)))
     assert statuses.count(401) == LIMIT, statuses
     assert statuses.count(429) == BURST - LIMIT, statuses
+
+
+def _wrong_logins(client, login: str, times: int, ip: str = "203.0.113.7") -> list[int]:
+    return [client.post("/v1/auth/login", json={"login": login, "password": "guess-guess-1"},
+                        environ_base={"REMOTE_ADDR": ip}).status_code for _ in range(times)]
+
+
+def test_the_owner_locked_out_by_a_stranger_unlocks_with_a_code(client, outbox,
+                                                                 register_relative):
+    email, password, _ = register_relative()
+    assert _wrong_logins(client, email, LIMIT + 1) == [401] * LIMIT + [429]
+    r = client.post("/v1/auth/login", json={"login": email, "password": password})
+    assert r.status_code == 429 and r.get_json()["code"] == "rate_limited"
+    assert r.get_json()["unlock"] == "code_sent" and r.headers["Retry-After"]
+    message = outbox(email)[-1]
+    assert message["template"] == "unlock_code" and message["language"] == "ru"
+    code = message["code"]
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    r = client.post("/v1/auth/unlock", json={"login": email, "code": wrong,
+                                             "password": password})
+    assert r.status_code == 400 and r.get_json()["code"] == "invalid_code"
+    r = client.post("/v1/auth/unlock", json={"login": email, "code": code,
+                                             "password": "guess-guess-1"})
+    assert r.status_code == 400 and r.get_json()["code"] == "invalid_code"
+    r = client.post("/v1/auth/unlock", json={"login": email, "code": code, "password": password})
+    assert r.status_code == 200 and r.get_json()["token_type"] == "Bearer"
+    again = client.post("/v1/auth/unlock", json={"login": email, "code": code,
+                                                 "password": password})
+    assert again.status_code == 400
+    assert _wrong_logins(client, email, 1) == [429]
+
+
+def test_a_wrong_password_past_the_limit_sends_no_code(client, outbox, register_relative):
+    email, _, _ = register_relative()
+    _wrong_logins(client, email, LIMIT + 3)
+    r = client.post("/v1/auth/login", json={"login": email, "password": "still-wrong-1"})
+    assert r.status_code == 429 and "unlock" not in r.get_json()
+    assert all(m["template"] != "unlock_code" for m in outbox(email))
+
+
+def test_unlock_does_not_lift_the_address_limit(client, outbox, register_relative):
+    email, password, _ = register_relative()
+    _wrong_logins(client, email, LIMIT + 1, ip="198.51.100.9")
+    client.post("/v1/auth/login", json={"login": email, "password": password},
+                environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    code = outbox(email)[-1]["code"]
+    for n in range(100):
+        _wrong_logins(client, f"other{n}@example.org", 1, ip="198.51.100.10")
+    r = client.post("/v1/auth/unlock", json={"login": email, "code": code, "password": password},
+                    environ_base={"REMOTE_ADDR": "198.51.100.10"})
+    assert r.status_code == 429 and "unlock" not in r.get_json()
+    r = client.post("/v1/auth/unlock", json={"login": email, "code": code, "password": password},
+                    environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert r.status_code == 200
