@@ -12,6 +12,9 @@ MIN_LENGTH, MAX_LENGTH = 8, 128
 
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
+# Stored where no password may ever match (an erased account): not an argon2 hash at all.
+UNUSABLE_HASH = "!unusable"
+
 # Verifying against this keeps "unknown login" as slow as "wrong password".
 _DUMMY_HASH = hasher.hash("kinpass-timing-equaliser")
 

@@ -39,6 +39,33 @@ class UnlockIn(LoginIn):
     code = fields.String(required=True, validate=validate.Length(min=1, max=16))
 
 
+class ResetIn(In):
+    login = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    otp = fields.String(load_default=None, validate=validate.Length(max=16))
+
+
+class PasswordChangeIn(In):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class PasswordIn(In):
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class SessionOut(Out):
+    id = fields.UUID()
+    created_at = UtcDateTime()
+    last_used_at = UtcDateTime(allow_none=True)
+    current = fields.Boolean()
+
+
+class SessionsOut(Out):
+    items = fields.List(fields.Nested(SessionOut))
+
+
 class StatusOut(Out):
     status = fields.String()
 

@@ -7,15 +7,20 @@ from auth.roles import ANY_ROLE, current_caller, roles_required
 from schemas.accounts import (
     LoginIn,
     MeOut,
+    PasswordChangeIn,
+    PasswordIn,
     RegisteredOut,
     RegisterIn,
     ResendIn,
+    ResetIn,
+    SessionsOut,
     StatusOut,
     TokenPairOut,
     UnlockIn,
     VerifyIn,
 )
-from services.accounts import registration, sessions
+from services.accounts import recovery, registration, sessions
+from services.workflow.erasure import erase_account
 from storage.vocabulary import AccountStatus
 
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts and sessions")
@@ -83,3 +88,61 @@ def logout():
 @blp.response(200, MeOut)
 def me():
     return current_caller().profile
+
+
+@blp.route("/auth/password/forgot", methods=["POST"])
+@blp.arguments(ResendIn)
+@blp.response(202, StatusOut)
+def forgot_password(body):
+    recovery.forgot_password(login=body["login"], ip=request.remote_addr)
+    return {"status": "reset_sent"}
+
+
+@blp.route("/auth/password/reset", methods=["POST"])
+@blp.arguments(ResetIn)
+@blp.response(200, StatusOut)
+def reset_password(body):
+    recovery.reset_password(**body, ip=request.remote_addr)
+    return {"status": "password_reset"}
+
+
+@blp.route("/me/password", methods=["POST"])
+@roles_required(*ANY_ROLE)
+@blp.arguments(PasswordChangeIn)
+@blp.response(204)
+def change_password(body):
+    caller = current_caller()
+    recovery.change_password(account=caller.account, session_id=caller.session_id, **body)
+
+
+@blp.route("/me/sessions", methods=["GET"])
+@reads_only
+@roles_required(*ANY_ROLE)
+@blp.response(200, SessionsOut)
+def list_sessions():
+    caller = current_caller()
+    return {"items": [{"id": s.id, "created_at": s.created_at, "last_used_at": s.last_used_at,
+                       "current": s.id == caller.session_id}
+                      for s in sessions.list_sessions(account=caller.account)]}
+
+
+@blp.route("/me/sessions/<uuid:session_id>", methods=["DELETE"])
+@roles_required(*ANY_ROLE)
+@blp.response(204)
+def end_session(session_id):
+    sessions.end_session(account=current_caller().account, session_id=session_id)
+
+
+@blp.route("/me/sessions", methods=["DELETE"])
+@roles_required(*ANY_ROLE)
+@blp.response(204)
+def end_every_session():
+    sessions.end_every_session(account=current_caller().account)
+
+
+@blp.route("/me", methods=["DELETE"])
+@roles_required(*ANY_ROLE)
+@blp.arguments(PasswordIn)
+@blp.response(204)
+def erase_me(body):
+    erase_account(account=current_caller().account, password=body["password"])

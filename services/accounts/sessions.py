@@ -71,8 +71,8 @@ class _Slots:
 
 
 def _refused(attempt: LoginAttempt, account: Account | None, error: Exception,
-             reason: str) -> Exception:
-    record_event("auth.login", account, subject_type="account",
+             reason: str, action: str = "auth.login") -> Exception:
+    record_event(action, account, subject_type="account",
                  subject_id=account.id if account else None, outcome=AuditOutcome.FAILURE,
                  reason=reason)
     unit_of_work.keep_on_refusal()
@@ -133,7 +133,7 @@ def login(attempt: LoginAttempt) -> dict[str, Any]:
     if account.status == AccountStatus.DISABLED:
         raise _refused(attempt, account, AccountDisabled(), "disabled")
     if account.is_staff:
-        _check_otp(attempt, account)
+        check_otp(attempt, account)
     slots.release()
     pair = _open_session(account, attempt.password)
     record_event("auth.login", account, subject_type="account", subject_id=account.id)
@@ -158,7 +158,7 @@ def unlock_login(attempt: LoginAttempt, code: str) -> dict[str, Any]:
     if account.status == AccountStatus.DISABLED:
         raise _refused(attempt, account, AccountDisabled(), "disabled")
     if account.is_staff:
-        _check_otp(attempt, account)
+        check_otp(attempt, account)
     if ip_key:
         limiter.release(ip_key, QUARTER, at)
     pair = _open_session(account, attempt.password)
@@ -166,9 +166,10 @@ def unlock_login(attempt: LoginAttempt, code: str) -> dict[str, Any]:
     return pair
 
 
-def _check_otp(attempt: LoginAttempt, account: Account) -> None:
+def check_otp(attempt: LoginAttempt, account: Account, action: str = "auth.login") -> None:
+    """A staff account's TOTP code, each accepted once."""
     if not attempt.otp:
-        raise _refused(attempt, account, OtpRequired(), "otp required")
+        raise _refused(attempt, account, OtpRequired(), "otp required", action)
     secret = runtime.get().keys.unwrap(account.totp_secret_wrapped,
                                        totp_context(account.id)).decode()
     step = totp.matching_step(secret, attempt.otp)
@@ -176,7 +177,7 @@ def _check_otp(attempt: LoginAttempt, account: Account) -> None:
         update(Account).where(Account.id == account.id, Account.totp_last_step < step)
         .values(totp_last_step=step)).rowcount == 1
     if not claimed:
-        raise _refused(attempt, account, InvalidOtp(), "invalid or replayed otp")
+        raise _refused(attempt, account, InvalidOtp(), "invalid or replayed otp", action)
 
 
 def refresh_session(*, account: Account, session_id: uuid.UUID, jti: str) -> dict[str, Any]:

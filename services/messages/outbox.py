@@ -46,6 +46,30 @@ TEMPLATES: Translations[str] = {
             "KinPass, тому вхід призупинено. Щоб увійти зараз, введіть код {code} (дійсний "
             "15 хвилин) разом із паролем. Нікому його не повідомляйте.",
     },
+    "password_reset_code": {
+        EN: "Your KinPass password reset code is {code}. It is valid for 15 minutes. "
+            "If you did not ask to reset your password, ignore this message.",
+        RU: "Ваш код для сброса пароля KinPass: {code}. Он действует 15 минут. "
+            "Если вы не просили сбросить пароль, не обращайте внимания на это сообщение.",
+        UK: "Ваш код для скидання пароля KinPass: {code}. Він дійсний 15 хвилин. "
+            "Якщо ви не просили скинути пароль, не зважайте на це повідомлення.",
+    },
+    "password_changed": {
+        EN: "The password of your KinPass account has been changed and your other "
+            "sessions signed out. If you did not do this, reset your password at once.",
+        RU: "Пароль вашей учётной записи KinPass изменён, другие сеансы завершены. Если "
+            "это сделали не вы, немедленно сбросьте пароль.",
+        UK: "Пароль вашого облікового запису KinPass змінено, інші сеанси завершено. Якщо "
+            "це зробили не ви, негайно скиньте пароль.",
+    },
+    "account_erased": {
+        EN: "Your KinPass account has been erased: your requests were withdrawn and their "
+            "documents destroyed. You will receive no more messages from KinPass.",
+        RU: "Ваша учётная запись KinPass удалена: заявки отозваны, их документы "
+            "уничтожены. Больше сообщений от KinPass вы не получите.",
+        UK: "Ваш обліковий запис KinPass видалено: заявки відкликано, їхні документи "
+            "знищено. Більше повідомлень від KinPass ви не отримуватимете.",
+    },
     "already_registered": {
         EN: "Someone tried to register with this contact on KinPass, but an account "
             "already exists. If it was you, sign in instead. If not, you can ignore this.",

@@ -72,3 +72,10 @@ def test_resend_costs_the_same_for_a_known_contact(client, verified):
             lambda login=known: client.post("/v1/auth/resend", json={"login": login}),
             lambda: client.post("/v1/auth/resend", json={"login": "nobody@example.org"}))
         assert shift < MAX_RELATIVE_SHIFT, known
+
+
+def test_forgot_costs_the_same_for_a_known_contact(client, verified):
+    shift = _compare(
+        lambda: client.post("/v1/auth/password/forgot", json={"login": verified}),
+        lambda: client.post("/v1/auth/password/forgot", json={"login": "nobody@example.org"}))
+    assert shift < MAX_RELATIVE_SHIFT
