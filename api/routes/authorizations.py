@@ -49,7 +49,7 @@ def issue_authorization(body, case_id: UUID):
 @roles_required(*CASE_STAFF)
 @blp.response(200, AuthorizationOut)
 def get_authorization(authorization_id: UUID):
-    return authorizations.get_authorization(authorization_id)
+    return authorizations.view_authorization(authorization_id, current_account())
 
 
 @blp.route("/admin/authorizations/<uuid:authorization_id>/revoke", methods=["POST"])
