@@ -5,7 +5,7 @@ import time
 from typing import Protocol
 
 import redis
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import session as db
@@ -50,6 +50,12 @@ class SqlLimiter:
         db().execute(update(RateCounter).where(
             RateCounter.key == key, RateCounter.window == _window_start(window, now),
             RateCounter.count > 0).values(count=RateCounter.count - 1))
+
+
+def purge_counters(now: float, longest_window: int) -> int:
+    """Delete the database's counters of windows that have ended (Redis expires its own)."""
+    return db().execute(delete(RateCounter).where(
+        RateCounter.window < int(now) - longest_window)).rowcount or 0
 
 
 class RedisLimiter:

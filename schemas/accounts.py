@@ -103,9 +103,9 @@ class StaffCreatedOut(Out):
     id = fields.UUID()
     email = fields.String()
     role = fields.String()
-    password = fields.String()
-    totp_secret = fields.String()
-    totp_uri = fields.String()
+    password = fields.String(allow_none=True)
+    totp_secret = fields.String(allow_none=True)
+    totp_uri = fields.String(allow_none=True)
 
 
 class StaffOut(Out):

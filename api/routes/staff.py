@@ -14,7 +14,7 @@ blp = Blueprint("staff", __name__, url_prefix="/v1/admin/staff", description="St
 
 @blp.route("", methods=["POST"])
 @roles_required(Role.ADMIN)
-@idempotent
+@idempotent(secret_fields=("password", "totp_secret", "totp_uri"))
 @blp.arguments(StaffIn)
 @blp.response(201, StaffCreatedOut)
 def create_staff(body):
