@@ -38,7 +38,7 @@ def test_a_pickup_for_a_prisoner_no_longer_held_is_refused(world, status):
 
 
 def test_two_approved_claims_hand_the_prisoner_over_once(world):
-    _, first_case, prisoner_id, first = world.ready_pickup()
+    _, _, prisoner_id, first = world.ready_pickup()
     _, second_case, _ = world.approved_case()
     db().execute(update(Case).where(Case.id == second_case).values(prisoner_id=prisoner_id))
     unit_of_work.commit()
