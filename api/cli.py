@@ -19,7 +19,7 @@ from api.jobs import run_pending_checks
 from api.sender import deliver_due, start_sender
 from api.server import Server
 from clients.reference import Client, UploadFailed
-from services.accounts.operations import create_staff
+from services.accounts.staff import create_staff
 from services.audit.events import SYSTEM, checkpoint_now, searchable_hash
 from services.audit.proofs import new_tree_head
 from services.audit.tree_check import verify_audit_log, verify_trusted

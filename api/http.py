@@ -8,7 +8,7 @@ import uuid
 
 from flask import Flask, Response, current_app, g, request
 from pythonjsonlogger.json import JsonFormatter
-from werkzeug.exceptions import RequestHeaderFieldsTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 
 from services.audit.events import set_request_context
 from storage.db import session as db, set_read_only, start_attempt
@@ -76,8 +76,24 @@ def _guard_body(types: tuple[str, ...] | None) -> None:
         has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
         if has_body and request.mimetype not in JSON_TYPES:
             raise UnsupportedMediaType()
+        if has_body:
+            _read_whole_body(settings.max_json_bytes)
     elif request.mimetype not in types:
         raise UnsupportedMediaType()
+
+
+def _read_whole_body(limit: int) -> None:
+    """Wait for the whole JSON body before the request's first statement: a client that
+    trickles its body then holds only its own connection, never a database lock. A chunked
+    body is read one byte past the limit, so that one too large is told from one that fits."""
+    if request.content_length is None:
+        request.max_content_length = limit + 1
+    try:
+        data = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise PayloadTooLarge() from None
+    if len(data) > limit:
+        raise PayloadTooLarge()
 
 
 def _finish_response(response: Response) -> Response:

@@ -25,6 +25,7 @@ from flask import Response, current_app, request
 
 from api.errors import fail_closed, refusal_problem, settle_refusal
 from auth.roles import current_account
+from services.audit.events import record_event
 from services.core import idempotency, unit_of_work
 from storage.domain_errors import KinPassError, ValidationFailed
 
@@ -61,7 +62,30 @@ def _refused(exc: KinPassError, account_id: Any, key: str, fingerprint: str) -> 
     return response
 
 
-def idempotent(view: Callable) -> Callable:
+def _without_secrets(body: bytes, content_type: str, secret_fields: tuple[str, ...]) -> bytes:
+    """What is kept for replays: the answer with its shown-once secrets emptied."""
+    if not secret_fields or not content_type.startswith("application/json"):
+        return body
+    answer = json.loads(body)
+    if isinstance(answer, dict):
+        answer.update({name: None for name in secret_fields if name in answer})
+    return json.dumps(answer, ensure_ascii=False).encode()
+
+
+def _replayed(reserved: idempotency.Replay) -> Response:
+    """A replay answers what the first request answered, and is audited as the read it is."""
+    record_event("idempotency.replay", current_account(), subject_type="request",
+                 reason=f"{request.method} {request.path} {reserved.status}")
+    unit_of_work.commit()
+    return Response(reserved.body, status=reserved.status, content_type=reserved.content_type)
+
+
+def idempotent(view: Callable | None = None, *,
+               secret_fields: tuple[str, ...] = ()) -> Callable:
+    """``secret_fields``: members of the answer shown once, never kept for a replay."""
+    if view is None:
+        return lambda inner: idempotent(inner, secret_fields=secret_fields)
+
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         key = request.headers.get(HEADER)
@@ -74,8 +98,7 @@ def idempotent(view: Callable) -> Callable:
         fingerprint = _fingerprint()
         reserved = idempotency.reserve(account_id, key, fingerprint)
         if isinstance(reserved, idempotency.Replay):
-            return Response(reserved.body, status=reserved.status,
-                            content_type=reserved.content_type)
+            return _replayed(reserved)
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except KinPassError as exc:
@@ -83,8 +106,10 @@ def idempotent(view: Callable) -> Callable:
                 raise
             return _refused(exc, account_id, key, fingerprint)
         if response.status_code < 500:
-            idempotency.complete(reserved, response.status_code, response.get_data(),
-                                 response.content_type or "")
+            content_type = response.content_type or ""
+            idempotency.complete(reserved, response.status_code,
+                                 _without_secrets(response.get_data(), content_type,
+                                                  secret_fields), content_type)
         return response
 
     wrapper._kinpass_idempotent = True  # type: ignore[attr-defined]  (documents the header)

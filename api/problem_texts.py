@@ -135,6 +135,14 @@ TEXTS: Translations[ProblemText] = {
         RU: ProblemText("Уже использовано", "Это разрешение уже использовано."),
         UK: ProblemText("Вже використано", "Цей дозвіл уже використано."),
     },
+    "not_in_custody": {
+        EN: ProblemText("Not in custody", "The prisoner of this authorization is no longer "
+                        "held, so he cannot be handed over."),
+        RU: ProblemText("Не под стражей", "Пленный по этому разрешению больше не "
+                        "содержится, поэтому передача невозможна."),
+        UK: ProblemText("Не під вартою", "Полонений за цим дозволом більше не "
+                        "утримується, тому передача неможлива."),
+    },
     "revoked": {
         EN: ProblemText("Revoked", "This authorization has been revoked."),
         RU: ProblemText("Отозвано", "Это разрешение отозвано."),

@@ -1,6 +1,7 @@
 """argon2id hashing (ASVS parameters) and the password policy."""
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -10,6 +11,9 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 MIN_LENGTH, MAX_LENGTH = 8, 128
 
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+# Stored where no password may ever match (an erased account): not an argon2 hash at all.
+UNUSABLE_HASH = "!unusable"
 
 # Verifying against this keeps "unknown login" as slow as "wrong password".
 _DUMMY_HASH = hasher.hash("kinpass-timing-equaliser")
@@ -32,6 +36,12 @@ def password_problem(password: str) -> str | None:
 
 def hash_password(password: str) -> str:
     return hasher.hash(password)
+
+
+def spend_hash_work() -> None:
+    """One password hash's worth of work, for the paths that have no password to hash, so
+    that every path of a request costs the same whatever the account's state."""
+    hasher.hash(secrets.token_urlsafe(16))
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:

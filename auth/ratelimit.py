@@ -5,7 +5,7 @@ import time
 from typing import Protocol
 
 import redis
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import session as db
@@ -14,8 +14,13 @@ from storage.models.requests import RateCounter
 
 
 class Limiter(Protocol):
+    """``hit`` counts one attempt and answers the new count in one atomic step (so two
+    attempts racing past the limit can never both be let in); ``release`` takes back an
+    attempt that turned out not to count, in the window it was counted in."""
+
     def count(self, key: str, window: int) -> int: ...
-    def hit(self, key: str, window: int) -> int: ...
+    def hit(self, key: str, window: int, now: float | None = None) -> int: ...
+    def release(self, key: str, window: int, now: float) -> None: ...
     def check(self) -> None: ...
 
 
@@ -32,8 +37,8 @@ class SqlLimiter:
             RateCounter.key == key, RateCounter.window == start)).scalar_one_or_none()
         return value or 0
 
-    def hit(self, key: str, window: int) -> int:
-        start = _window_start(window, time.time())
+    def hit(self, key: str, window: int, now: float | None = None) -> int:
+        start = _window_start(window, time.time() if now is None else now)
         dialect = db().get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(RateCounter).values(key=key, window=start, count=1)
@@ -45,13 +50,25 @@ class SqlLimiter:
     def check(self) -> None:
         """The counters live in the database, whose readiness is checked on its own."""
 
+    def release(self, key: str, window: int, now: float) -> None:
+        db().execute(update(RateCounter).where(
+            RateCounter.key == key, RateCounter.window == _window_start(window, now),
+            RateCounter.count > 0).values(count=RateCounter.count - 1))
+
+
+def purge_counters(now: float, longest_window: int) -> int:
+    """Delete the database's counters of windows that have ended (Redis expires its own)."""
+    return db().execute(delete(RateCounter).where(
+        RateCounter.window < int(now) - longest_window)).rowcount or 0
+
 
 class RedisLimiter:
     def __init__(self, url: str) -> None:
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
-    def _key(self, key: str, window: int) -> str:
-        return f"kinpass:rl:{key}:{_window_start(window, time.time())}"
+    def _key(self, key: str, window: int, now: float | None = None) -> str:
+        start = _window_start(window, time.time() if now is None else now)
+        return f"kinpass:rl:{key}:{start}"
 
     def check(self) -> None:
         try:
@@ -65,13 +82,19 @@ class RedisLimiter:
         except redis.RedisError as exc:
             raise ServiceUnavailable() from exc
 
-    def hit(self, key: str, window: int) -> int:
-        name = self._key(key, window)
+    def hit(self, key: str, window: int, now: float | None = None) -> int:
+        name = self._key(key, window, now)
         try:
-            pipe = self.client.pipeline()
+            pipe = self.client.pipeline(transaction=True)
             pipe.incr(name)
             pipe.expire(name, window + 5)
             return int(pipe.execute()[0])
+        except redis.RedisError as exc:
+            raise ServiceUnavailable() from exc
+
+    def release(self, key: str, window: int, now: float) -> None:
+        try:
+            self.client.decr(self._key(key, window, now))
         except redis.RedisError as exc:
             raise ServiceUnavailable() from exc
 
@@ -81,12 +104,11 @@ def retry_after(window: int) -> int:
     return max(1, int(_window_start(window, now) + window - now) + 1)
 
 
-def ensure_below(limiter: Limiter, key: str, limit: int, window: int) -> None:
-    if limiter.count(key, window) >= limit:
-        raise RateLimited(headers={"Retry-After": str(retry_after(window))})
+def refusal(window: int, **extra: str) -> RateLimited:
+    return RateLimited(headers={"Retry-After": str(retry_after(window))}, extra=extra)
 
 
 def hit_within(limiter: Limiter, key: str, limit: int, window: int) -> None:
     """Count one attempt; the one past the limit is refused."""
     if limiter.hit(key, window) > limit:
-        raise RateLimited(headers={"Retry-After": str(retry_after(window))})
+        raise refusal(window)

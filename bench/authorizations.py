@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from bench.database import bench_database
-from services.accounts import operations as accounts
+from services.accounts import staff as accounts
 from services.audit.events import SYSTEM
 from services.authorizations import jws
 from services.authorizations.offline import OfflineVerifier

@@ -27,7 +27,7 @@ from sqlalchemy import func, select, text
 
 from api.app import create_app
 from bench.database import bench_database
-from services.accounts import operations as accounts
+from services.accounts import staff as accounts
 from services.audit.events import SYSTEM
 from services.core import unit_of_work
 from services.registry import prisoners

@@ -25,6 +25,7 @@ class RegisterIn(In):
 class VerifyIn(In):
     login = fields.String(required=True, validate=validate.Length(min=1, max=254))
     code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    registration = fields.UUID(load_default=None)
 
     EXAMPLE = {"login": "maria@example.org", "code": "123456"}
 
@@ -43,8 +44,44 @@ class LoginIn(In):
     EXAMPLE = {"login": "maria@example.org", "password": "Kyiv-Reunion-2026"}  # nosec B105 (an example)
 
 
+class UnlockIn(LoginIn):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+
+
+class ResetIn(In):
+    login = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    otp = fields.String(load_default=None, validate=validate.Length(max=16))
+
+
+class PasswordChangeIn(In):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class PasswordIn(In):
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class SessionOut(Out):
+    id = fields.UUID()
+    created_at = UtcDateTime()
+    last_used_at = UtcDateTime(allow_none=True)
+    current = fields.Boolean()
+
+
+class SessionsOut(Out):
+    items = fields.List(fields.Nested(SessionOut))
+
+
 class StatusOut(Out):
     status = fields.String(required=True, metadata={"enum": ["verification_sent", "active"]})
+
+
+class RegisteredOut(Out):
+    status = fields.String()
+    registration = fields.UUID()
 
 
 class TokenPairOut(Out):
@@ -87,9 +124,9 @@ class StaffCreatedOut(Out):
     id = fields.UUID()
     email = fields.String()
     role = EnumValue(Role)
-    password = fields.String()
-    totp_secret = fields.String()
-    totp_uri = fields.String()
+    password = fields.String(allow_none=True)
+    totp_secret = fields.String(allow_none=True)
+    totp_uri = fields.String(allow_none=True)
 
 
 class StaffOut(Out):

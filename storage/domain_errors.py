@@ -119,6 +119,11 @@ class AlreadyRedeemed(KinPassError):
     code = "already_redeemed"
 
 
+class NotInCustody(KinPassError):
+    status = 409
+    code = "not_in_custody"
+
+
 class Revoked(KinPassError):
     status = 409
     code = "revoked"

@@ -52,6 +52,21 @@ class AccountStatus(StrEnum):
     DISABLED = "disabled"
 
 
+class ContactKind(StrEnum):
+    """The two kinds of contact an account can be reached and signed in by."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class CodePurpose(StrEnum):
+    """What a code sent to a contact proves or allows."""
+
+    VERIFY = "verify"
+    RESET = "reset"
+    UNLOCK = "unlock"
+
+
 class CaseStatus(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"

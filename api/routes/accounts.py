@@ -4,8 +4,23 @@ from flask import request
 
 from api.blueprint import Blueprint, reads_only
 from auth.roles import ANY_ROLE, current_caller, roles_required
-from schemas.accounts import LoginIn, MeOut, RegisterIn, ResendIn, StatusOut, TokenPairOut, VerifyIn
-from services.accounts import operations as accounts
+from schemas.accounts import (
+    LoginIn,
+    MeOut,
+    PasswordChangeIn,
+    PasswordIn,
+    RegisteredOut,
+    RegisterIn,
+    ResendIn,
+    ResetIn,
+    SessionsOut,
+    StatusOut,
+    TokenPairOut,
+    UnlockIn,
+    VerifyIn,
+)
+from services.accounts import recovery, registration, sessions
+from services.workflow.erasure import erase_account
 from storage.vocabulary import AccountStatus
 
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts and sessions")
@@ -13,16 +28,17 @@ blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts an
 
 @blp.route("/auth/register", methods=["POST"])
 @blp.arguments(RegisterIn)
-@blp.response(202, StatusOut, example={"status": "verification_sent"})
+@blp.response(202, RegisteredOut, example={"status": "verification_sent",
+                                          "registration": "r_6Qm1sYbq0c3Jm0wU"})
 def register(body):
     """Register a relative's account.
 
     Give an email or an E.164 phone (or both), a password and a full name. A 6-digit
     code is sent to each contact; the answer is the same whether or not the contact is
-    already known.
+    already known, and carries `registration`, to pass back to `verify`.
     """
-    accounts.register_account(**body, ip=request.remote_addr)
-    return {"status": "verification_sent"}
+    made = registration.register_account(**body, ip=request.remote_addr)
+    return {"status": "verification_sent", "registration": made}
 
 
 @blp.route("/auth/verify", methods=["POST"])
@@ -34,7 +50,7 @@ def verify(body):
     The account becomes active; a wrong, dead or unknown code is 400 `invalid_code`. A
     code dies after 5 wrong tries or 15 minutes.
     """
-    accounts.verify_account(**body)
+    registration.verify_account(**body)
     return {"status": AccountStatus.ACTIVE}
 
 
@@ -46,7 +62,7 @@ def resend(body):
 
     The new code kills the earlier one; the answer is the same for any login.
     """
-    accounts.resend_code(login=body["login"], ip=request.remote_addr)
+    registration.resend_code(login=body["login"], ip=request.remote_addr)
     return {"status": "verification_sent"}
 
 
@@ -60,7 +76,20 @@ def login(body):
     `otp_required` without it, 401 `invalid_otp` for a wrong or replayed one); an
     unverified account is 403 `account_not_verified`.
     """
-    return accounts.login(accounts.LoginAttempt(**body, ip=request.remote_addr))
+    return sessions.login(sessions.LoginAttempt(**body, ip=request.remote_addr))
+
+
+@blp.route("/auth/unlock", methods=["POST"])
+@blp.arguments(UnlockIn)
+@blp.response(200, TokenPairOut)
+def unlock(body):
+    """Sign in past a targeted lockout with the unlock code.
+
+    The owner gives her login, password and the code sent to her contact; the per-address
+    limit still applies.
+    """
+    code = body.pop("code")
+    return sessions.unlock_login(sessions.LoginAttempt(**body, ip=request.remote_addr), code)
 
 
 @blp.route("/auth/refresh", methods=["POST"])
@@ -73,7 +102,7 @@ def refresh():
     again is 401 `token_revoked` and revokes the whole session.
     """
     caller = current_caller()
-    return accounts.refresh_session(account=caller.account, session_id=caller.session_id,
+    return sessions.refresh_session(account=caller.account, session_id=caller.session_id,
                                     jti=caller.claims["jti"])
 
 
@@ -86,7 +115,7 @@ def logout():
     The session's access and refresh tokens die at once.
     """
     caller = current_caller()
-    accounts.logout_session(account=caller.account, session_id=caller.session_id)
+    sessions.logout_session(account=caller.account, session_id=caller.session_id)
 
 
 @blp.route("/me", methods=["GET"])
@@ -99,3 +128,61 @@ def me():
     Its id, contacts, name, roles, language, status and creation time.
     """
     return current_caller().profile
+
+
+@blp.route("/auth/password/forgot", methods=["POST"])
+@blp.arguments(ResendIn)
+@blp.response(202, StatusOut)
+def forgot_password(body):
+    recovery.forgot_password(login=body["login"], ip=request.remote_addr)
+    return {"status": "reset_sent"}
+
+
+@blp.route("/auth/password/reset", methods=["POST"])
+@blp.arguments(ResetIn)
+@blp.response(200, StatusOut)
+def reset_password(body):
+    recovery.reset_password(**body, ip=request.remote_addr)
+    return {"status": "password_reset"}
+
+
+@blp.route("/me/password", methods=["POST"])
+@roles_required(*ANY_ROLE)
+@blp.arguments(PasswordChangeIn)
+@blp.response(204)
+def change_password(body):
+    caller = current_caller()
+    recovery.change_password(account=caller.account, session_id=caller.session_id, **body)
+
+
+@blp.route("/me/sessions", methods=["GET"])
+@reads_only
+@roles_required(*ANY_ROLE)
+@blp.response(200, SessionsOut)
+def list_sessions():
+    caller = current_caller()
+    return {"items": [{"id": s.id, "created_at": s.created_at, "last_used_at": s.last_used_at,
+                       "current": s.id == caller.session_id}
+                      for s in sessions.list_sessions(account=caller.account)]}
+
+
+@blp.route("/me/sessions/<uuid:session_id>", methods=["DELETE"])
+@roles_required(*ANY_ROLE)
+@blp.response(204)
+def end_session(session_id):
+    sessions.end_session(account=current_caller().account, session_id=session_id)
+
+
+@blp.route("/me/sessions", methods=["DELETE"])
+@roles_required(*ANY_ROLE)
+@blp.response(204)
+def end_every_session():
+    sessions.end_every_session(account=current_caller().account)
+
+
+@blp.route("/me", methods=["DELETE"])
+@roles_required(*ANY_ROLE)
+@blp.arguments(PasswordIn)
+@blp.response(204)
+def erase_me(body):
+    erase_account(account=current_caller().account, password=body["password"])

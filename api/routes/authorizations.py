@@ -59,7 +59,7 @@ def get_authorization(authorization_id: UUID):
 
     Audited as `authorization.view`.
     """
-    return authorizations.get_authorization(authorization_id)
+    return authorizations.view_authorization(authorization_id, current_account())
 
 
 @blp.route("/admin/authorizations/<uuid:authorization_id>/revoke", methods=["POST"])

@@ -6,7 +6,7 @@ from api.blueprint import Blueprint
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
 from schemas.accounts import StaffCreatedOut, StaffIn, StaffOut
-from services.accounts import operations as accounts
+from services.accounts import staff as accounts
 from storage.vocabulary import Role
 
 blp = Blueprint("staff", __name__, url_prefix="/v1/admin/staff", description="Staff accounts")
@@ -14,7 +14,7 @@ blp = Blueprint("staff", __name__, url_prefix="/v1/admin/staff", description="St
 
 @blp.route("", methods=["POST"])
 @roles_required(Role.ADMIN)
-@idempotent
+@idempotent(secret_fields=("password", "totp_secret", "totp_uri"))
 @blp.arguments(StaffIn)
 @blp.response(201, StaffCreatedOut)
 def create_staff(body):

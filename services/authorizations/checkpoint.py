@@ -22,6 +22,7 @@ from storage.domain_errors import (
     AlreadyRedeemed,
     Expired,
     InvalidToken,
+    NotInCustody,
     NotRedeemable,
     NotYetValid,
     Revoked,
@@ -121,7 +122,15 @@ def redeem_authorization(token: Any, actor: Account) -> dict[str, Any]:
             .execution_options(populate_existing=True)).scalar_one(), now)
         _refuse(auth.id, result, actor)
         raise _REFUSALS.get(result, AlreadyRedeemed)()
-    _complete(db().get(Case, auth.case_id), actor)
+    case = db().get(Case, auth.case_id)
+    if not _release_prisoner(case):
+        db().execute(update(Authorization).where(Authorization.id == auth.id)
+                     .values(status=AuthorizationStatus.ACTIVE, redeemed_at=None,
+                             redeemed_by=None).execution_options(synchronize_session=False))
+        _refuse(auth.id, "not in custody", actor)
+        raise NotInCustody()
+    complete_case(case, actor)
+    db().flush()
     record_event("checkpoint.redeem", actor, subject_type="authorization", subject_id=auth.id)
     return {"result": VerificationResult.REDEEMED, "authorization_id": auth.id, "redeemed_at": now}
 
@@ -132,14 +141,16 @@ def _refuse(auth_id: uuid.UUID | None, result: str, actor: Account) -> None:
     unit_of_work.keep_on_refusal()  # the failed redemption stays in the log
 
 
-def _complete(case: Case, actor: Account) -> None:
-    """The handover happened: the case is completed and the prisoner released."""
-    complete_case(case, actor)
-    prisoner = db().get(Prisoner, case.prisoner_id) if case.prisoner_id else None
-    if prisoner is not None:
-        prisoner.status = PrisonerStatus.RELEASED
-        prisoner.updated_at = utcnow()
-    db().flush()
+def _release_prisoner(case: Case) -> bool:
+    """Held → released in one conditional UPDATE: of two redemptions racing for one
+    prisoner, one wins; the other (or a prisoner no longer held) undoes its redemption."""
+    if case.prisoner_id is None:
+        return False
+    return db().execute(
+        update(Prisoner).where(Prisoner.id == case.prisoner_id,
+                               Prisoner.status == PrisonerStatus.HELD)
+        .values(status=PrisonerStatus.RELEASED, updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount == 1
 
 
 # --- the signed revocation list ----------------------------------------------------------------

@@ -229,6 +229,14 @@ def authorization_for_viewer(authorization_id: uuid.UUID, account: Account) -> A
     return auth
 
 
+def view_authorization(authorization_id: uuid.UUID, actor: Account) -> Authorization:
+    """A read of an authorization through the one policy, in the audit log."""
+    auth = authorization_for_viewer(authorization_id, actor)
+    record_event("authorization.view", actor, subject_type="authorization",
+                 subject_id=auth.id)
+    return auth
+
+
 def record_qr_view(auth: Authorization, actor: Account) -> None:
     record_event("authorization.qr", actor, subject_type="authorization", subject_id=auth.id)
 

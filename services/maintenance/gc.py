@@ -22,9 +22,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from auth.ratelimit import purge_counters
+from services.accounts import housekeeping
+from services.accounts.contacts import HOUR
 from services.audit.events import SYSTEM, record_event
 from services.cases.states import CLOSED
-from services.core import runtime
+from services.core import idempotency, runtime
 from services.documents.resumable import collect_uploads
 from services.documents.shredding import forget_object_after_commit, shred_document
 from services.messages.delivery import forget_delivered
@@ -44,6 +47,11 @@ class GcReport:
     incomplete_writes: int = 0
     retention_shredded: int = 0
     messages_forgotten: int = 0
+    idempotency_records: int = 0
+    rate_counters: int = 0
+    codes: int = 0
+    registrations: int = 0
+    sessions: int = 0
 
 
 def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -102,6 +110,11 @@ def collect_garbage(actor: Any = SYSTEM, now: datetime | None = None) -> dict[st
     report.retention_shredded = _shred_past_retention(now, actor)
     report.messages_forgotten = forget_delivered(
         now - timedelta(days=runtime.get().settings.retention_days))
+    report.idempotency_records = idempotency.purge_expired()
+    report.rate_counters = purge_counters(now.timestamp(), HOUR)
+    report.codes = housekeeping.purge_dead_codes(now)
+    report.registrations = housekeeping.purge_old_registrations(now)
+    report.sessions = housekeeping.purge_dead_sessions(now)
     counts = asdict(report)
     record_event("gc.run", actor, subject_type="gc",
                  reason=", ".join(f"{name}={n}" for name, n in counts.items()))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
-from services.accounts.operations import rewrap_totp_secrets
+from services.accounts.staff import rewrap_totp_secrets
 from services.audit.checkpoints import rewrap_checkpoint_keys
 from services.audit.events import record_event
 from services.authorizations.signing_keys import rewrap_signing_keys

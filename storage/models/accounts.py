@@ -7,7 +7,14 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base, EnumText, one_of, utcnow
-from storage.vocabulary import DEFAULT_LANGUAGE, AccountStatus, Language, Role
+from storage.vocabulary import (
+    DEFAULT_LANGUAGE,
+    AccountStatus,
+    CodePurpose,
+    ContactKind,
+    Language,
+    Role,
+)
 
 
 class Account(Base):
@@ -45,6 +52,7 @@ class AuthSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
 
 
 class VerificationCode(Base):
@@ -53,6 +61,51 @@ class VerificationCode(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Registration(Base):
+    """One registration request: the password and name it gives become an account's only
+    when a code sent with it is verified. Its contacts are the ones that were free when it
+    was made."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (one_of("registrations", "language", Language),
+                      Index("ix_registrations_email", "email"),
+                      Index("ix_registrations_phone", "phone"))
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(16))
+    full_name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[Language] = mapped_column(EnumText(Language, 2))
+    password_hash: Mapped[str] = mapped_column(Text)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContactCode(Base):
+    """A six-digit code sent to one contact: it verifies that contact for a registration, or
+    resets or unlocks the account the contact belongs to."""
+
+    __tablename__ = "contact_codes"
+    __table_args__ = (one_of("contact_codes", "purpose", CodePurpose),
+                      one_of("contact_codes", "channel", ContactKind),
+                      Index("ix_contact_codes_registration", "registration_id"),
+                      Index("ix_contact_codes_account", "account_id"))
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    purpose: Mapped[CodePurpose] = mapped_column(EnumText(CodePurpose, 10))
+    channel: Mapped[ContactKind] = mapped_column(EnumText(ContactKind, 10))
+    registration_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"))
     code_hash: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,7 +9,7 @@ import jwt
 import pyotp
 import pytest
 
-from services.accounts import operations as accounts
+from services.accounts import staff as accounts
 from services.audit.events import SYSTEM
 from services.core import unit_of_work
 from storage.db import session as db

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from services.accounts.operations import create_staff
+from services.accounts.staff import create_staff
 from services.audit.events import SYSTEM, checkpoint_now, searchable_hash
 from services.audit.reading import verify_log
 from services.authorizations import jws, signing_keys

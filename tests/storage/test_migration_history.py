@@ -22,6 +22,8 @@ RELEASED = {
         "03c0329087882877e46889fc1b20d969710236f92102603f7b1bba1e77feca10",
     "0005_audit_tree.py":
         "408f6f667f15bf82a8028c7d1346a4833152051e134d5377bb14e50884159e15",
+    "0006_account_security.py":
+        "cec570cdadd6f3fda71e3bbbef88a42407cb1bac3d4f95c47dce3ac7ad3a046d",
 }
 
 

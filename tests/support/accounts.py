@@ -10,7 +10,7 @@ from pathlib import Path
 import pyotp
 
 from auth.passwords import hash_password as _hash
-from services.accounts import operations as accounts
+from services.accounts import staff as accounts
 from services.audit.events import SYSTEM
 from services.core import unit_of_work
 from storage.db import session as db
