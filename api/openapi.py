@@ -25,6 +25,7 @@ of the repository; this document is rendered at `/docs`."""
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 REQUEST_ID = {"$ref": "#/components/headers/X-Request-Id"}
+PROBLEM = {"$ref": "#/components/responses/Problem"}  # a route's own extra error statuses
 RESPONSES = {
     "Problem": {"description": "Problem details (RFC 9457)",
                 "content": {"application/problem+json": {"schema": PROBLEM_REF}},

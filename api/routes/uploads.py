@@ -13,8 +13,9 @@ from uuid import UUID
 from flask import Response, request, url_for
 from werkzeug.exceptions import ClientDisconnected
 
-from api.blueprint import PROBLEM, Blueprint, reads_only
+from api.blueprint import Blueprint, reads_only
 from api.http import body_content_types
+from api.openapi import PROBLEM
 from auth.roles import current_account, roles_required
 from services.documents import resumable
 from storage.domain_errors import UnsupportedVersion, ValidationFailed
