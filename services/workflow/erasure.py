@@ -10,7 +10,7 @@ from services.audit.events import record_event
 from services.authorizations.operations import revoke_case_authorizations
 from services.cases import states as case_states
 from services.core import unit_of_work
-from services.documents.operations import shred_case_documents
+from services.documents.shredding import shred_case_documents
 from services.messages.outbox import notify
 from storage.db import session as db
 from storage.domain_errors import Forbidden, InvalidCredentials

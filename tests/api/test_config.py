@@ -2,7 +2,6 @@
 factory and the command line refuse a configuration they cannot read."""
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
@@ -11,11 +10,7 @@ from click.testing import CliRunner
 from api.app import create_app
 from api.cli import main
 from services.core.settings import ConfigError, Settings
-
-KEK = base64.b64encode(bytes(range(32))).decode()
-GOOD = {"env": "production", "database_url": "postgresql://db.internal/kinpass", "kek": KEK,
-        "jwt_secret": "s" * 48, "storage_url": "s3://kinpass-documents",
-        "issuer": "https://kinpass.gov.example", "metrics_token": "m" * 32}
+from tests.support.config import GOOD
 
 
 def test_a_complete_production_configuration_starts():

@@ -1,12 +1,13 @@
 """Fixed-window counters in the database and in Redis (a real server on loopback)."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 import redis
 
-from auth.ratelimit import RedisLimiter, SqlLimiter, ensure_below, hit_within, retry_after
+from auth.ratelimit import RedisLimiter, SqlLimiter, hit_within, retry_after
 from storage.db import session as db
 from storage.domain_errors import RateLimited, ServiceUnavailable
 from tests.support.http import closed_port_url
@@ -58,13 +59,12 @@ def test_the_attempt_past_the_limit_is_refused_with_retry_after(limiter, key):
     assert 1 <= int(refused.value.headers["Retry-After"]) <= 61
 
 
-def test_ensure_below_refuses_at_the_limit_without_counting(limiter, key):
-    ensure_below(limiter, key, limit=1, window=60)
-    assert limiter.count(key, 60) == 0
-    limiter.hit(key, 60)
-    with pytest.raises(RateLimited):
-        ensure_below(limiter, key, limit=1, window=60)
-    assert limiter.count(key, 60) == 1
+def test_a_released_attempt_is_uncounted(limiter, key):
+    now = time.time()
+    limiter.hit(key, 86400, now)
+    limiter.hit(key, 86400, now)
+    limiter.release(key, 86400, now)
+    assert limiter.count(key, 86400) == 1
 
 
 def test_redis_expires_its_windows(key):

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from api.cli import main
 from services.core.settings import ConfigError, Settings
 from storage.notifier import LogNotifier, NoNotifier, open_notifier
-from tests.api.test_config import GOOD
+from tests.support.config import GOOD
 
 MESSAGE = {"id": "1", "channel": "email", "to": "maria@example.org",
            "template": "verification_code", "language": "uk",
