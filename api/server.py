@@ -15,6 +15,7 @@ import os
 import selectors
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -167,6 +168,7 @@ class KinPassWorker(ThreadWorker):
         self.kinpass: Limits = self.app.limits  # type: ignore[attr-defined]
         self.intakes: dict[TConn, Intake] = {}
         self.in_flight = 0
+        self.counting = threading.Lock()
         self.busy = _busy_response()
 
     # connections -------------------------------------------------------------------
@@ -230,7 +232,11 @@ class KinPassWorker(ThreadWorker):
 
     # bounded concurrency -------------------------------------------------------------
     def enqueue_req(self, conn: TConn) -> None:
-        if self.in_flight >= self.cfg.threads + self.kinpass.max_queued:
+        with self.counting:
+            full = self.in_flight >= self.cfg.threads + self.kinpass.max_queued
+            if not full:
+                self.in_flight += 1
+        if full:
             try:
                 conn.sock.raw.send(self.busy)
             except OSError:
@@ -238,12 +244,16 @@ class KinPassWorker(ThreadWorker):
             self.nr_conns -= 1
             conn.close()
             return
-        self.in_flight += 1
         super().enqueue_req(conn)
 
-    def finish_request(self, conn: TConn, fs: Any) -> None:
-        self.in_flight -= 1
-        super().finish_request(conn, fs)
+    def handle(self, conn: TConn) -> Any:
+        """Counted out by the thread itself, as soon as the answer is sent: the event loop
+        may see the client's next request before it hears that this one is done."""
+        try:
+            return super().handle(conn)
+        finally:
+            with self.counting:
+                self.in_flight -= 1
 
 
 def machine_workers() -> int:

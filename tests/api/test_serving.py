@@ -125,18 +125,22 @@ def test_a_head_past_its_timeout_is_closed(tmp_path):
 
 
 def test_a_full_server_answers_503_problem_at_once(tmp_path):
-    """One worker, one thread, no queue: while the thread streams a chunked body that never
-    comes, the next request is refused with the problem, not left waiting."""
+    """One worker, one thread, no queue: while the thread waits for a body announced with
+    `Expect: 100-continue` (left to the thread, which answers 100 Continue when it takes the
+    request), the next request is refused with the problem, not left waiting."""
+    body = b'{"login": "x"}'
     with serve_kinpass(tmp_path, KINPASS_WORKERS="1", KINPASS_THREADS="1",
                        KINPASS_MAX_QUEUED_REQUESTS="0") as (base, *_):
-        with _sockets(base, 1, b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: "
-                               b"application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-                               b"5\r\n{\"a\":") as (held,):
+        head = (b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                b"\r\nExpect: 100-continue\r\nContent-Length: " + str(len(body)).encode()
+                + b"\r\n\r\n")
+        with _sockets(base, 1, head) as (held,):
+            assert held.recv(65536).startswith(b"HTTP/1.1 100 Continue")
             status, problem = _get(base, "/healthz")
             assert (status, problem.get("code")) == (503, "service_unavailable")
             assert problem["status"] == 503 and problem["title"]
-            held.sendall(b"\r\n0\r\n\r\n")
-            assert held.recv(65536).startswith(b"HTTP/1.1 4")
+            held.sendall(body)
+            assert _read_response(held).startswith(b"HTTP/1.1 4")
         assert _get(base, "/healthz")[0] == 200
 
 

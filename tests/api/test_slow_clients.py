@@ -100,8 +100,6 @@ def test_an_oversized_chunked_body_is_413(served):
     assert b"payload_too_large" in answer
 
 
-@pytest.mark.xfail(strict=True, reason="needs a server model whose workers are not held by "
-                                       "idle connections (the serving change)")
 def test_idle_connections_do_not_stop_the_server(served):
     base = served[0]
     host, port = base.removeprefix("http://").split(":")
