@@ -47,6 +47,9 @@ class LoginIn(In):
 class UnlockIn(LoginIn):
     code = fields.String(required=True, validate=validate.Length(min=1, max=16))
 
+    EXAMPLE = {"login": "maria@example.org", "password": "Kyiv-Reunion-2026",  # nosec B105 (an example)
+               "code": "482913"}
+
 
 class ResetIn(In):
     login = fields.String(required=True, validate=validate.Length(min=1, max=254))
@@ -54,14 +57,22 @@ class ResetIn(In):
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
     otp = fields.String(load_default=None, validate=validate.Length(max=16))
 
+    EXAMPLE = {"login": "maria@example.org", "code": "482913",
+               "password": "Kyiv-Reunion-2027"}  # nosec B105 (an example)
+
 
 class PasswordChangeIn(In):
     current_password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
     new_password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
 
+    EXAMPLE = {"current_password": "Kyiv-Reunion-2026",  # nosec B105 (an example)
+               "new_password": "Kyiv-Reunion-2027"}
+
 
 class PasswordIn(In):
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+    EXAMPLE = {"password": "Kyiv-Reunion-2026"}  # nosec B105 (an example)
 
 
 class SessionOut(Out):
@@ -76,12 +87,16 @@ class SessionsOut(Out):
 
 
 class StatusOut(Out):
-    status = fields.String(required=True, metadata={"enum": ["verification_sent", "active"]})
+    status = fields.String(required=True, metadata={
+        "enum": ["verification_sent", "active", "reset_sent", "password_reset"]})
 
 
 class RegisteredOut(Out):
-    status = fields.String()
-    registration = fields.UUID()
+    status = fields.String(required=True, metadata={"enum": ["verification_sent"]})
+    registration = fields.UUID(required=True)
+
+    EXAMPLE = {"status": "verification_sent",
+               "registration": "5b2f7c1e-8d3a-4f6b-9e21-7c4d8a1b3f60"}
 
 
 class TokenPairOut(Out):

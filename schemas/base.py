@@ -139,6 +139,9 @@ class ProblemOut(Out):
         "description": "invalid_ciphertext: why the sealed container was refused."})
     checks = fields.Dict(keys=fields.String(), values=EnumValue(Readiness), metadata={
         "description": "/readyz: the state of each dependency."})
+    unlock = fields.String(metadata={
+        "enum": ["code_sent"],
+        "description": "rate_limited on login: an unlock code was sent to the owner's contact."})
 
     EXAMPLE = {"type": "https://kinpass.example/problems/validation_error",
                "title": "Invalid request", "status": 400,

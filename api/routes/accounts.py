@@ -28,8 +28,7 @@ blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts an
 
 @blp.route("/auth/register", methods=["POST"])
 @blp.arguments(RegisterIn)
-@blp.response(202, RegisteredOut, example={"status": "verification_sent",
-                                          "registration": "r_6Qm1sYbq0c3Jm0wU"})
+@blp.response(202, RegisteredOut)
 def register(body):
     """Register a relative's account.
 
@@ -134,6 +133,11 @@ def me():
 @blp.arguments(ResendIn)
 @blp.response(202, StatusOut)
 def forgot_password(body):
+    """Ask for a password reset code.
+
+    A code is sent to the contact when it belongs to an account; the answer is the same
+    either way.
+    """
     recovery.forgot_password(login=body["login"], ip=request.remote_addr)
     return {"status": "reset_sent"}
 
@@ -142,6 +146,10 @@ def forgot_password(body):
 @blp.arguments(ResetIn)
 @blp.response(200, StatusOut)
 def reset_password(body):
+    """Set a new password with a reset code.
+
+    Every session of the account ends; staff also give a fresh `otp`.
+    """
     recovery.reset_password(**body, ip=request.remote_addr)
     return {"status": "password_reset"}
 
@@ -151,6 +159,10 @@ def reset_password(body):
 @blp.arguments(PasswordChangeIn)
 @blp.response(204)
 def change_password(body):
+    """Change one's password.
+
+    The current password is required; every other session ends.
+    """
     caller = current_caller()
     recovery.change_password(account=caller.account, session_id=caller.session_id, **body)
 
@@ -160,6 +172,10 @@ def change_password(body):
 @roles_required(*ANY_ROLE)
 @blp.response(200, SessionsOut)
 def list_sessions():
+    """One's sessions.
+
+    Each signed-in device: when it started and was last used, and which is this one.
+    """
     caller = current_caller()
     return {"items": [{"id": s.id, "created_at": s.created_at, "last_used_at": s.last_used_at,
                        "current": s.id == caller.session_id}
@@ -170,6 +186,10 @@ def list_sessions():
 @roles_required(*ANY_ROLE)
 @blp.response(204)
 def end_session(session_id):
+    """End one session.
+
+    Its access and refresh tokens stop working at once.
+    """
     sessions.end_session(account=current_caller().account, session_id=session_id)
 
 
@@ -177,6 +197,10 @@ def end_session(session_id):
 @roles_required(*ANY_ROLE)
 @blp.response(204)
 def end_every_session():
+    """Sign out everywhere.
+
+    Every session of the account ends, this one included.
+    """
     sessions.end_every_session(account=current_caller().account)
 
 
@@ -185,4 +209,9 @@ def end_every_session():
 @blp.arguments(PasswordIn)
 @blp.response(204)
 def erase_me(body):
+    """Erase one's account (relatives).
+
+    With the password: open cases are withdrawn, their documents shredded, the account's
+    contacts and sessions deleted.
+    """
     erase_account(account=current_caller().account, password=body["password"])

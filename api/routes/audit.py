@@ -85,6 +85,11 @@ def list_checkpoints(cursor, limit):
 @roles_required(Role.AUDITOR)
 @blp.response(200, TreeHeadOut)
 def latest_tree_head():
+    """The latest signed tree head.
+
+    The Merkle tree's size, root hash and its Ed25519 signature (JWS); 404 before the
+    first head is signed.
+    """
     return proofs.latest_tree_head(current_account())
 
 
@@ -92,6 +97,10 @@ def latest_tree_head():
 @roles_required(Role.AUDITOR)
 @blp.response(201, TreeHeadOut)
 def new_tree_head():
+    """Sign a tree head now.
+
+    Signs the tree as it stands and hands the head to the witness, when one is set.
+    """
     return proofs.new_tree_head(current_account())
 
 
@@ -100,6 +109,10 @@ def new_tree_head():
 @blp.arguments(InclusionArgs, location="query")
 @blp.response(200, InclusionOut)
 def inclusion_proof(args):
+    """An inclusion proof (RFC 9162 §2.1.3).
+
+    The audit path that proves event `seq` is in the tree of size `tree_size`.
+    """
     return proofs.inclusion(current_account(), args["seq"], args["tree_size"])
 
 
@@ -108,6 +121,10 @@ def inclusion_proof(args):
 @blp.arguments(ConsistencyArgs, location="query")
 @blp.response(200, ConsistencyOut)
 def consistency_proof(args):
+    """A consistency proof (RFC 9162 §2.1.4).
+
+    Proves the tree of size `second` extends the tree of size `first` without changing it.
+    """
     return proofs.consistency(current_account(), args["first"], args["second"])
 
 

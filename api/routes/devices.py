@@ -20,7 +20,10 @@ blp = Blueprint("devices", __name__, url_prefix="/v1/me/devices",
 @blp.arguments(DeviceIn)
 @blp.response(201, DeviceOut)
 def register_device(body):
-    """Register a device token; push messages about her cases go to it."""
+    """Register a device token.
+
+    Push messages about her cases go to it (`fcm` or `apns`).
+    """
     return devices.register_device(**body, actor=current_account())
 
 
@@ -29,6 +32,10 @@ def register_device(body):
 @roles_required(Role.RELATIVE)
 @blp.paginated(DeviceOut)
 def list_devices(cursor, limit):
+    """One's registered devices.
+
+    The push tokens her cases' messages go to.
+    """
     return devices.list_devices(actor=current_account(), cursor=cursor, limit=limit)
 
 
@@ -36,4 +43,8 @@ def list_devices(cursor, limit):
 @roles_required(Role.RELATIVE)
 @blp.response(204)
 def delete_device(device_id: UUID):
+    """Remove a device.
+
+    Push messages no longer go to it; another account's device is 404.
+    """
     devices.delete_device(device_id=device_id, actor=current_account())

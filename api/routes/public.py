@@ -44,5 +44,6 @@ def readyz():
     checks = check_readiness()
     failing = [name for name, state in checks.items() if state != OK]
     if failing:
-        raise FAILURES.get(failing[0], ServiceUnavailable)(extra={"checks": checks})
+        refusal = FAILURES.get(failing[0], ServiceUnavailable)
+        raise refusal(extra={"checks": checks})
     return {"status": "ok", "checks": checks}

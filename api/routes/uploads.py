@@ -104,7 +104,10 @@ class _Body:
 @blp.doc(responses={"204": {"description": "tus capabilities (Tus-Version, "
                                            "Tus-Extension, Tus-Max-Size)"}})
 def upload_options(document_id: UUID):
-    """tus discovery for a document's upload: versions, extensions, largest length."""
+    """tus discovery for a document's upload.
+
+    Versions, extensions and the largest length (Tus-Version, Tus-Extension, Tus-Max-Size).
+    """
     return _discovery()
 
 
@@ -132,7 +135,10 @@ def create_upload(document_id: UUID):
 @reads_only
 @blp.doc(responses={"204": {"description": "tus capabilities"}})
 def upload_options_of(upload_id: UUID):
-    """tus discovery on an upload URL."""
+    """tus discovery on an upload URL.
+
+    Versions, extensions and the largest length, as on the creation URL.
+    """
     return _discovery()
 
 

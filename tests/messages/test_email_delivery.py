@@ -76,7 +76,7 @@ def test_no_code_or_text_is_left_in_the_database(app, client, by_email, inbox):
     said = f"verification code is {code}"
     for path in _database_files(app):  # SQLite: the file itself, free pages and WAL included
         assert said.encode() not in path.read_bytes(), path
-    for table in ("outbox_messages", "verification_codes", "audit_events"):
+    for table in ("outbox_messages", "contact_codes", "audit_events"):
         rows = db().execute(text(f"SELECT * FROM {table}")).all()
         assert rows and not any(code in str(value) for row in rows for value in row
                                 if isinstance(value, str | bytes)), table
