@@ -2,10 +2,8 @@
 shredding — against the local store and against S3 (moto's server, real boto3)."""
 from __future__ import annotations
 
-import secrets
 import uuid
 
-import boto3
 import pytest
 from click.testing import CliRunner
 
@@ -24,6 +22,7 @@ from storage.sealed import MEDIA_TYPE, seal_stream
 from tests.support.documents import (
     MARKER,
     PNG_MAGIC,
+    app_on_store,
     declare,
     document_row,
     empty_local_store,
@@ -49,15 +48,7 @@ def _no_objects(app):
 @pytest.fixture(params=["local", "s3"])
 def store(request, base_config):
     """The app to test through: the session app (local files) or one on an S3 bucket."""
-    if request.param == "local":
-        return request.getfixturevalue("app")
-    request.getfixturevalue("app")
-    endpoint = request.getfixturevalue("s3_server")
-    bucket = f"kinpass-docs-{secrets.token_hex(4)}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
-        Bucket=bucket)
-    return create_app({**base_config, "storage_url": f"s3://{bucket}",
-                       "s3_endpoint_url": endpoint})
+    return app_on_store(request, base_config, "kinpass-docs")
 
 
 @pytest.fixture

@@ -3,15 +3,12 @@ byte, and nothing of a partial upload in plaintext — on the local store and on
 from __future__ import annotations
 
 import hashlib
-import secrets
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import boto3
 import pytest
 
-from api.app import create_app
 from services.core import runtime, unit_of_work
 from services.maintenance.gc import collect_garbage
 from storage.db import session as db, utcnow
@@ -20,6 +17,7 @@ from storage.models.uploads import ResumableUpload
 from storage.sealed import seal_stream
 from tests.support.documents import (
     MARKER,
+    app_on_store,
     declare,
     document_row,
     empty_local_store,
@@ -40,15 +38,7 @@ def _no_objects(app):
 
 @pytest.fixture(params=["local", "s3"])
 def store(request, base_config):
-    if request.param == "local":
-        return request.getfixturevalue("app")
-    request.getfixturevalue("app")
-    endpoint = request.getfixturevalue("s3_server")
-    bucket = f"kinpass-tus-{secrets.token_hex(4)}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
-        Bucket=bucket)
-    return create_app({**base_config, "storage_url": f"s3://{bucket}",
-                       "s3_endpoint_url": endpoint})
+    return app_on_store(request, base_config, "kinpass-tus")
 
 
 @pytest.fixture

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+import boto3
 from werkzeug.serving import make_server
 
+from api.app import create_app
 from services.cases import states as case_states
 from services.core import runtime, unit_of_work
 from storage.db import session as db
@@ -123,3 +126,17 @@ def empty_local_store(app) -> None:
     if staged.is_dir():
         for path in staged.iterdir():
             path.unlink()
+
+
+def app_on_store(request, base_config: dict, bucket_prefix: str):
+    """For a fixture parametrized with "local" and "s3": the session app (local files), or an
+    app of its own on a fresh bucket of the S3 server."""
+    app = request.getfixturevalue("app")
+    if request.param == "local":
+        return app
+    endpoint = request.getfixturevalue("s3_server")
+    bucket = f"{bucket_prefix}-{secrets.token_hex(4)}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
+        Bucket=bucket)
+    return create_app({**base_config, "storage_url": f"s3://{bucket}",
+                       "s3_endpoint_url": endpoint})
