@@ -3,9 +3,12 @@ known, so their timing tells nothing.
 
 The statistic: requests for a known and for an unknown contact are sent interleaved (so the
 machine's load falls on both alike) and the Hodges–Lehmann estimate of the shift between the
-two latency distributions (the median of all pairwise differences) must be under a quarter
-of the unknown contact's median latency. Skipping the password hash for one of them shifts
-the distributions by most of a request's latency; equal work shifts them by noise."""
+two latency distributions (the median of all pairwise differences) must be under half of the
+unknown contact's median latency. Skipping the password hash for one of them shifts the
+distributions by most of a request's latency (0.80 and 0.92 of it, measured before the fix);
+equal work shifts them by noise and by the few inserts a known contact's message and code
+cost. Those inserts are why the bound is half, not a quarter: on a loaded machine running the
+PostgreSQL suite they measured up to 0.26."""
 from __future__ import annotations
 
 import statistics
@@ -20,7 +23,7 @@ from storage.db import session as db
 from storage.models import RateCounter
 
 SAMPLES = 25
-MAX_RELATIVE_SHIFT = 0.25
+MAX_RELATIVE_SHIFT = 0.5
 
 
 def _forget_limits() -> None:
