@@ -96,3 +96,7 @@ def test_connections_killed_under_the_pool_are_survived(pg_app, client, register
         r = client.post("/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
         assert r.status_code == 200, r.get_json()
         tokens = r.get_json()
+    # Connections killed here and not met again stay in the pools: leave none to the teardown.
+    for pool in (engine, read_engine(engine)):
+        if pool is not None:
+            pool.dispose()
