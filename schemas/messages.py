@@ -16,7 +16,8 @@ class DeviceIn(In):
                                     validate.Regexp(r"^[\x21-\x7e]+$",
                                                     error="Not a device token.")])
 
-    EXAMPLE = {"platform": "fcm", "token": "dQw4w9WgXcQ:APA91bH-example-registration-token"}
+    EXAMPLE = {"platform": "fcm",
+               "token": "dQw4w9WgXcQ:APA91bH-example-registration-token"}  # nosec B105 (an example)
 
 
 class DeviceOut(Out):
