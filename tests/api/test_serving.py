@@ -125,6 +125,22 @@ def test_a_head_past_its_timeout_is_closed(tmp_path):
         assert _get(base, "/healthz")[0] == 200
 
 
+@contextlib.contextmanager
+def _taken_by_the_thread(base: str, head: bytes):
+    """A connection whose request the only thread has taken (it answered 100 Continue). Until
+    the thread has let go of the last request (the start-up probe's), a new one is refused
+    with 503, so try again for a few seconds."""
+    deadline = time.monotonic() + 10
+    while True:
+        with _sockets(base, 1, head) as (held,):
+            first = held.recv(65536)
+            if first.startswith(b"HTTP/1.1 100 Continue"):
+                yield held
+                return
+        assert b" 503 " in first.split(b"\r\n", 1)[0] and time.monotonic() < deadline, first
+        time.sleep(0.1)
+
+
 def test_a_full_server_answers_503_problem_at_once(tmp_path):
     """One worker, one thread, no queue: while the thread waits for a body announced with
     `Expect: 100-continue` (left to the thread, which answers 100 Continue when it takes the
@@ -135,8 +151,7 @@ def test_a_full_server_answers_503_problem_at_once(tmp_path):
         head = (b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
                 b"\r\nExpect: 100-continue\r\nContent-Length: " + str(len(body)).encode()
                 + b"\r\n\r\n")
-        with _sockets(base, 1, head) as (held,):
-            assert held.recv(65536).startswith(b"HTTP/1.1 100 Continue")
+        with _taken_by_the_thread(base, head) as held:
             status, problem = _get(base, "/healthz")
             assert (status, problem.get("code")) == (503, "service_unavailable")
             assert problem["status"] == 503 and problem["title"]
