@@ -57,6 +57,7 @@ class Settings:
     max_json_bytes: int = 256 * 1024
     issuer: str = DEFAULT_ISSUER
     bind: str = "127.0.0.1:8000"
+    public_url: str | None = None  # the base URL clients use; else http://<bind>
     workers: int = 0  # 0: one per CPU
     threads: int = 8
     max_connections: int = 1000
@@ -83,6 +84,7 @@ class Settings:
     webhook_secret: str | None = None
     audit_witness_url: str | None = None
     migration_database_url: str | None = None  # the schema's owner; else database_url
+    revocation_max_age_minutes: int = 60  # offline verification: older lists are "stale"
 
     @property
     def production(self) -> bool:
@@ -91,6 +93,11 @@ class Settings:
     @property
     def development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def base_url(self) -> str:
+        """The URL clients reach this server at: links and upload URLs are built from it."""
+        return (self.public_url or f"http://{self.bind}").rstrip("/")
 
     @property
     def message_copy(self) -> str:
