@@ -19,6 +19,17 @@ class AuditEventTime(fields.DateTime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class HexDigest(fields.String):
+    """A SHA-256 sized digest in hex, either case; loaded in lower case as the log keeps it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Regexp(r"\A[0-9a-fA-F]{64}\Z",
+                                                  error="Must be 64 hex digits."), **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).lower()
+
+
 class AuditWindowArgs(In):
     since = UtcDateTime(load_default=None)
     until = UtcDateTime(load_default=None)
@@ -34,6 +45,10 @@ class AuditEventFilters(AuditWindowArgs):
     action = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
     subject_type = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
     subject_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    document_number_hmac = HexDigest(
+        load_default=None,
+        metadata={"description": "The keyed HMAC of a document number, as `kinpass audit "
+                                 "hash NUMBER` prints it (64 hex digits)."})
 
 
 class AuditEventOut(Out):
@@ -46,6 +61,7 @@ class AuditEventOut(Out):
     subject_id = fields.String(allow_none=True)
     outcome = EnumValue(AuditOutcome)
     reason = fields.String(allow_none=True)
+    document_number_hmac = fields.String(allow_none=True)
     request_id = fields.String(allow_none=True)
     ip = fields.String(allow_none=True)
     prev_hash = fields.String()

@@ -130,7 +130,9 @@ def root_from_inclusion(index: int, size: int, leaf: bytes, path: list[bytes]) -
 
 
 def _canonical(event: dict[str, Any]) -> bytes:
-    body = {k: v for k, v in event.items() if k != "hash"}
+    """Every field but the hash; document_number_hmac only when it is not null."""
+    body = {k: v for k, v in event.items()
+            if k != "hash" and not (k == "document_number_hmac" and v is None)}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -32,8 +32,8 @@ blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="The audi
 def list_events(cursor, limit, **filters):
     """Search the audit log, oldest first.
 
-    Filters: actor, action, subject, and a window (`since` inclusive, `until`
-    exclusive).
+    Filters: actor, action, subject, the document number's HMAC (`kinpass audit hash
+    NUMBER` prints it) and a window (`since` inclusive, `until` exclusive).
     """
     return audit_reading.list_audit_events(current_account(),
                                            audit_reading.EventFilter(**filters),

@@ -1,8 +1,8 @@
 """The tamper-evident audit log: events are queued in the unit of work and chained at commit.
 
 hash = SHA-256(prev_hash bytes ‖ canonical JSON of the event), canonical JSON being the
-event's fields (hash excluded) with sorted keys, no spaces, UTF-8, `at` written as
-``YYYY-MM-DDTHH:MM:SS.ffffffZ``. Every N events (or M minutes) the head is signed
+event's fields (hash excluded, and document_number_hmac when null) with sorted keys, no
+spaces, UTF-8, `at` written as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (docs/audit.md). Every N events (or M minutes) the head is signed
 (services.audit.checkpoints), so a rewrite of the whole chain is caught too. Reading the log
 back and verifying the chain is services.audit.reading.
 """
@@ -127,25 +127,19 @@ def searchable_hash(value: str) -> str:
 
 # --- appending ------------------------------------------------------------------------
 
-def _reason_text(reason: str | None, number_hash: str | None) -> str | None:
-    """The free-text reason, scrubbed, and the searchable hash of the document number the
-    event concerns (`kinpass audit hash` gives it for a number)."""
-    tag = f"[number {number_hash}]" if number_hash else ""
-    text = scrub(reason)[:REASON_MAX - len(tag) - 1] if reason else ""
-    return " ".join(part for part in (text, tag) if part) or None
-
-
 def record_event(action: str, actor: Any = None, *, subject_type: str | None = None,
                  subject_id: Any = None, outcome: AuditOutcome = AuditOutcome.SUCCESS,
-                 reason: str | None = None, number_hash: str | None = None) -> None:
-    """Queue an event; it is chained and written with the unit of work's commit."""
+                 reason: str | None = None, document_number_hmac: str | None = None) -> None:
+    """Queue an event; it is chained and written with the unit of work's commit. ``reason`` is
+    kept as the actor gave it, scrubbed; ``document_number_hmac`` is the `searchable_hash` of
+    the document number the event concerns (`kinpass audit hash` gives it for a number)."""
     who = actor_of(actor)
     ctx = _request.get() or RequestContext()
     unit_of_work.queue_event(AuditEntry(
         at=utcnow(), actor_id=who.id, actor_role=str(who.role), action=action,
         subject_type=subject_type, subject_id=str(subject_id) if subject_id else None,
-        outcome=AuditOutcome(outcome).value, reason=_reason_text(reason, number_hash),
-        request_id=ctx.request_id, ip=ctx.ip))
+        outcome=AuditOutcome(outcome).value, reason=(scrub(reason) or None) if reason else None,
+        document_number_hmac=document_number_hmac, request_id=ctx.request_id, ip=ctx.ip))
 
 
 def format_at(at: datetime) -> str:
@@ -153,7 +147,7 @@ def format_at(at: datetime) -> str:
 
 
 _string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
-_CANONICAL = ('{"action":%s,"actor_id":%s,"actor_role":%s,"at":"%s","ip":%s,"outcome":%s,'
+_CANONICAL = ('{"action":%s,"actor_id":%s,"actor_role":%s,"at":"%s",%s"ip":%s,"outcome":%s,'
               '"prev_hash":%s,"reason":%s,"request_id":%s,"seq":%d,"subject_id":%s,'
               '"subject_type":%s}')
 
@@ -163,15 +157,17 @@ def _json_str(value: str | None) -> str:
 
 
 def canonical_text(seq: int, at: str, actor_id: str | None, *rest: str | None) -> bytes:
-    """json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False), unrolled;
-    ``rest`` is actor_role, action, subject_type, subject_id, outcome, reason, request_id, ip,
-    prev_hash."""
-    (actor_role, action, subject_type, subject_id, outcome, reason, request_id, ip,
-     prev_hash) = rest
+    """json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False), unrolled,
+    ``document_number_hmac`` left out when it is null (so events from before it existed hash
+    as they did); ``rest`` is actor_role, action, subject_type, subject_id, outcome, reason,
+    document_number_hmac, request_id, ip, prev_hash."""
+    (actor_role, action, subject_type, subject_id, outcome, reason, number_hmac, request_id,
+     ip, prev_hash) = rest
+    number = "" if number_hmac is None else f'"document_number_hmac":{_string(number_hmac)},'
     return (_CANONICAL % (
-        _json_str(action), _json_str(actor_id), _json_str(actor_role), at, _json_str(ip),
-        _json_str(outcome), _json_str(prev_hash), _json_str(reason), _json_str(request_id),
-        seq, _json_str(subject_id), _json_str(subject_type))).encode()
+        _json_str(action), _json_str(actor_id), _json_str(actor_role), at, number,
+        _json_str(ip), _json_str(outcome), _json_str(prev_hash), _json_str(reason),
+        _json_str(request_id), seq, _json_str(subject_id), _json_str(subject_type))).encode()
 
 
 def canonical(event: Mapping[str, Any]) -> bytes:
@@ -180,7 +176,8 @@ def canonical(event: Mapping[str, Any]) -> bytes:
         event["seq"], at if isinstance(at, str) else format_at(at),
         str(event["actor_id"]) if event["actor_id"] else None, event["actor_role"],
         event["action"], event["subject_type"], event["subject_id"], event["outcome"],
-        event["reason"], event["request_id"], event["ip"], event["prev_hash"])
+        event["reason"], event.get("document_number_hmac"), event["request_id"], event["ip"],
+        event["prev_hash"])
 
 
 def chain_hash(prev_hash: str, event: Mapping[str, Any]) -> str:

@@ -20,7 +20,8 @@ from storage.models.audit import GENESIS_HASH, AuditCheckpoint, AuditEvent, Audi
 from storage.paging import Page, paginate
 
 EVENT_COLUMNS = ("seq", "at", "actor_id", "actor_role", "action", "subject_type",
-                 "subject_id", "outcome", "reason", "request_id", "ip", "prev_hash", "hash")
+                 "subject_id", "outcome", "reason", "document_number_hmac", "request_id", "ip",
+                 "prev_hash", "hash")
 _COLUMNS = [getattr(AuditEvent, name) for name in EVENT_COLUMNS]
 
 
@@ -114,11 +115,11 @@ def verify_chain(session: Session, *, anchors: Mapping[int, str] | None = None,
     query = select(*_walk_columns(session.get_bind().dialect.name))
     prev, expected = GENESIS_HASH, 1
     for (seq, at, actor_id, actor_role, action, subject_type, subject_id, outcome, reason,
-         request_id, ip, prev_hash, row_hash) in iter_events(session, upto=head_seq,
-                                                             query=query, release=release):
+         number_hmac, request_id, ip, prev_hash, row_hash) in iter_events(
+            session, upto=head_seq, query=query, release=release):
         body = canonical_text(seq, at_text(at), uuid_text(actor_id), actor_role, action,
-                               subject_type, subject_id, outcome, reason, request_id, ip,
-                               prev_hash)
+                               subject_type, subject_id, outcome, reason, number_hmac,
+                               request_id, ip, prev_hash)
         if (seq != expected or prev_hash != prev
                 or sha256(fromhex(prev) + body).hexdigest() != row_hash
                 or anchors.get(seq, row_hash) != row_hash):
@@ -147,6 +148,7 @@ class EventFilter:
     action: str | None = None
     subject_type: str | None = None
     subject_id: str | None = None
+    document_number_hmac: str | None = None
     since: datetime | None = None
     until: datetime | None = None
 
@@ -154,7 +156,8 @@ class EventFilter:
         for column, value in ((AuditEvent.actor_id, self.actor_id),
                               (AuditEvent.action, self.action),
                               (AuditEvent.subject_type, self.subject_type),
-                              (AuditEvent.subject_id, self.subject_id)):
+                              (AuditEvent.subject_id, self.subject_id),
+                              (AuditEvent.document_number_hmac, self.document_number_hmac)):
             if value is not None:
                 query = query.where(column == value)
         if self.since is not None:
@@ -164,13 +167,17 @@ class EventFilter:
         return query
 
     def describe(self) -> str:
+        """The search as text, for the read's own event (the document number's HMAC has its
+        own field there)."""
         return " ".join(f"{name}={value.isoformat() if isinstance(value, datetime) else value}"
-                        for name, value in vars(self).items() if value is not None)
+                        for name, value in vars(self).items()
+                        if value is not None and name != "document_number_hmac")
 
 
 def _record_read(actor: Any, what: str, filters: EventFilter | None = None) -> None:
     record_event("audit.read", actor, subject_type="audit", subject_id=what,
-                 reason=(filters.describe() or None) if filters else None)
+                 reason=(filters.describe() or None) if filters else None,
+                 document_number_hmac=filters.document_number_hmac if filters else None)
 
 
 def list_audit_events(actor: Any, filters: EventFilter, *, cursor: str | None,

@@ -36,6 +36,7 @@ class AuditEntry:
     subject_id: str | None
     outcome: str
     reason: str | None
+    document_number_hmac: str | None
     request_id: str | None
     ip: str | None
 

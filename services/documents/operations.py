@@ -87,7 +87,7 @@ def add_document(*, case_id: uuid.UUID, account: Account, kind: DocumentKind,
     db().add(document)
     db().flush()
     record_event("document.create", account, subject_type="document", subject_id=document.id,
-                 number_hash=document.number_hmac)
+                 document_number_hmac=document.number_hmac)
     return document
 
 
@@ -216,7 +216,7 @@ def read_content(document_id: uuid.UUID, account: Account, reason: str | None) -
     if document.object_key is None or document.wrapped_dek is None:
         raise NotFound()
     doc_id, key, size = document.id, document.object_key, document.size
-    number_hash = document.number_hmac
+    number_hmac = document.number_hmac
     rt = runtime.get()
     try:
         dek = rt.keys.unwrap(document.wrapped_dek, doc_id.bytes)
@@ -228,12 +228,13 @@ def read_content(document_id: uuid.UUID, account: Account, reason: str | None) -
         log.error("document content failed its integrity check",
                   extra={"document_id": str(doc_id), "failure": type(exc).__name__})
         record_event("document.view", account, subject_type="document", subject_id=doc_id,
-                     outcome=AuditOutcome.FAILURE, reason=reason, number_hash=number_hash)
+                     outcome=AuditOutcome.FAILURE, reason=reason,
+                     document_number_hmac=number_hmac)
         refusal = Gone if isinstance(exc, ObjectMissing) else InvalidCiphertext
         unit_of_work.keep_on_refusal()
         raise refusal() from None
     record_event("document.view", account, subject_type="document", subject_id=doc_id,
-                 reason=reason, number_hash=number_hash)
+                 reason=reason, document_number_hmac=number_hmac)
     return Content(db().get_one(Document, doc_id), chunks)
 
 

@@ -30,6 +30,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_actor", "actor_id"),
         Index("ix_audit_events_action", "action"),
         Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_document_number", "document_number_hmac"),
         one_of("audit_events", "actor_role", ACTOR_ROLES),
         one_of("audit_events", "outcome", AuditOutcome),
     )
@@ -48,6 +49,9 @@ class AuditEvent(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The keyed HMAC of the document number the event concerns (never the number itself);
+    # last, where revision 0008 added it.
+    document_number_hmac: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditHead(Base):

@@ -70,8 +70,9 @@ def test_events_filter_page_and_audit_the_reader(client, auditor, make_staff):
     assert [e["subject_id"] for e in more["items"]] == ["thing-2"] and more["next_cursor"] is None
     item = body["items"][0]
     assert set(item) == {"seq", "at", "actor_id", "actor_role", "action", "subject_type",
-                         "subject_id", "outcome", "reason", "request_id", "ip", "prev_hash",
-                         "hash"}
+                         "subject_id", "outcome", "reason", "document_number_hmac",
+                         "request_id", "ip", "prev_hash", "hash"}
+    assert item["document_number_hmac"] is None
     assert item["at"].endswith("Z") and item["actor_role"] == "system"
     assert audit.chain_hash(item["prev_hash"], item) == item["hash"]
     reads = client.get("/v1/audit/events?action=audit.read", headers=auditor).get_json()["items"]

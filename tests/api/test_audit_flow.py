@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from click.testing import CliRunner
 from sqlalchemy import select
+
+from api.cli import main as cli
 
 from services.audit import events as audit, reading as audit_reading
 from storage.db import session as db, utcnow
@@ -118,7 +121,11 @@ def test_the_whole_flow_is_logged_in_order(client, register_relative, make_staff
     assert all(r.reason for r in decisions)
     (viewed,) = [r for r in rows if r.action == "document.view"]
     number = audit.searchable_hash("751234567")
-    assert viewed.reason == f"identity check for the hotline [number {number}]"
+    assert viewed.reason == "identity check for the hotline"
+    assert viewed.document_number_hmac == number
+    created = [r for r in rows if r.action == "document.create"]
+    assert [r.document_number_hmac for r in created].count(number) == 1
+    assert all(r.document_number_hmac is None for r in rows if r.subject_type != "document")
     assert all(r.request_id and r.ip == "127.0.0.1" and r.actor_id for r in rows)
     officer = walked["staff"][0]
     views = [r for r in rows if r.action == "case.view"]
@@ -148,18 +155,45 @@ def test_no_secret_of_the_flow_enters_the_log(client, register_relative, make_st
 
 
 def test_an_auditor_finds_who_saw_a_passport_from_its_number(client, register_relative,
-                                                             make_staff, outbox):
-    """`kinpass audit hash 751234567` gives the value the log holds: grep the export for it,
-    then follow the document id to every event about that passport."""
+                                                             make_staff, outbox, base_config,
+                                                             monkeypatch):
+    """`kinpass audit hash 75 1234 567` prints the value the log holds; the events list
+    filters on it; no reason carries it."""
     walked = _walk(client, register_relative, make_staff, outbox)
-    number = audit.searchable_hash("75 1234 567")
-    dump = client.get("/v1/audit/export", headers=walked["auditor"]).get_data(as_text=True)
-    tagged = [e for e in map(json.loads, dump.splitlines()) if number in (e["reason"] or "")]
-    assert [e["action"] for e in tagged] == ["document.create", "document.view"]
-    (document_id,) = {e["subject_id"] for e in tagged}
+    monkeypatch.setenv("KINPASS_DATA_DIR", base_config["data_dir"])
+    monkeypatch.setenv("KINPASS_DATABASE_URL", base_config["database_url"])
+    printed = CliRunner().invoke(cli, ["audit", "hash", "75 1234 567"])
+    assert printed.exit_code == 0, printed.output
+    number = printed.output.strip()
+    assert number == audit.searchable_hash("751234567")
+    found = client.get(f"/v1/audit/events?document_number_hmac={number}",
+                       headers=walked["auditor"]).get_json()["items"]
+    assert [(e["action"], e["document_number_hmac"]) for e in found] == [
+        ("document.create", number), ("document.view", number)]
+    assert found[-1]["actor_role"] == "officer"
+    assert found[-1]["reason"] == "identity check for the hotline"
+    upper = client.get(f"/v1/audit/events?document_number_hmac={number.upper()}",
+                       headers=walked["auditor"]).get_json()["items"]
+    # The first search is itself an event about the number now.
+    assert [(e["seq"], e["action"]) for e in upper[:2]] == [(e["seq"], e["action"])
+                                                           for e in found]
+    assert [(e["action"], e["subject_id"]) for e in upper[2:]] == [("audit.read", "events")]
+    (document_id,) = {e["subject_id"] for e in found}
     events = client.get(f"/v1/audit/events?subject_type=document&subject_id={document_id}",
                         headers=walked["auditor"]).get_json()["items"]
     assert [e["action"] for e in events] == ["document.create", "document.upload",
                                              "document.view"]
-    assert events[-1]["actor_role"] == "officer"
-    assert events[-1]["reason"].startswith("identity check for the hotline")
+    dump = client.get("/v1/audit/export", headers=walked["auditor"]).get_data(as_text=True)
+    exported = [json.loads(line) for line in dump.splitlines()]
+    assert not [e for e in exported if number in (e["reason"] or "")]
+    searches = [e for e in exported if e["action"] == "audit.read"
+                and e["document_number_hmac"] == number]
+    assert [e["subject_id"] for e in searches] == ["events", "events"]
+    assert all(number not in (e["reason"] or "") for e in searches)
+
+
+def test_the_number_filter_takes_a_digest_only(client, make_staff):
+    auditor = bearer(make_staff("auditor")["access_token"])
+    for bad in ("751234567", "g" * 64, "a" * 63, "a" * 65):
+        r = client.get(f"/v1/audit/events?document_number_hmac={bad}", headers=auditor)
+        assert r.status_code == 400 and r.get_json()["code"] == "validation_error"

@@ -51,12 +51,17 @@ def test_the_verifier_checks_a_live_server_and_catches_a_rewrite(tmp_path):
         kept.write_text(json.dumps(_call(base, "/v1/audit/tree-heads", token, method="POST")))
         for _ in range(3):
             _call(base, "/v1/audit/events", token)
+        # A search by a number's HMAC is an event that carries it: the verifier hashes it too.
+        _call(base, "/v1/audit/events?document_number_hmac=" + "ab" * 32, token)
         _call(base, "/v1/audit/tree-heads", token, method="POST")
         newer = tmp_path / "newer.json"
         code, report = _verifier(base, token, "--trusted-head", str(kept), "--events",
                                  "--save-head", str(newer))
         assert code == 0, report
         assert report["ok"] and any(c.startswith("consistency") for c in report["checked"])
+        searched = [e for e in _call(base, "/v1/audit/events?action=audit.read", token)["items"]
+                    if e["document_number_hmac"] == "ab" * 32]
+        assert len(searched) == 1 and searched[0]["subject_id"] == "events"
         assert json.loads(newer.read_text())["tree_size"] > json.loads(kept.read_text())[
             "tree_size"]
 

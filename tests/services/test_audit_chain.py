@@ -55,6 +55,8 @@ def _verify() -> audit_reading.ChainReport:
 def _reference_canonical(event: dict) -> bytes:
     body = {k: event[k] for k in ("seq", "actor_role", "action", "subject_type", "subject_id",
                                   "outcome", "reason", "request_id", "ip", "prev_hash")}
+    if event["document_number_hmac"] is not None:
+        body["document_number_hmac"] = event["document_number_hmac"]
     body["at"] = event["at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     body["actor_id"] = str(event["actor_id"]) if event["actor_id"] else None
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
@@ -65,12 +67,14 @@ _text = st.one_of(st.none(), st.text(max_size=40))
 
 @settings(max_examples=300, deadline=None)
 @given(seq=st.integers(1, 2**62), reason=_text, subject_id=_text, ip=_text, role=st.text(),
-       at=st.datetimes(timezones=st.just(UTC)), actor=st.one_of(st.none(), st.uuids()))
+       at=st.datetimes(timezones=st.just(UTC)), actor=st.one_of(st.none(), st.uuids()),
+       number=_text)
 def test_fast_canonical_form_is_the_documented_json(seq, reason, subject_id, ip, role, at,
-                                                      actor):
+                                                      actor, number):
     event = {"seq": seq, "at": at, "actor_id": actor, "actor_role": role, "action": "a.b",
              "subject_type": "x\"\\\n\u2028", "subject_id": subject_id, "outcome": "success",
-             "reason": reason, "request_id": "r", "ip": ip, "prev_hash": "0" * 64}
+             "reason": reason, "document_number_hmac": number, "request_id": "r", "ip": ip,
+             "prev_hash": "0" * 64}
     assert audit.canonical(event) == _reference_canonical(event)
 
 

@@ -44,20 +44,42 @@ def _hashes(name: str) -> list[bytes]:
 
 
 def test_the_doc_has_the_vectors():
-    assert set(VECTORS) == {"event", "tree", "head"}
+    assert set(VECTORS) == {"event", "event_with_number", "tree", "head"}
     assert EVENT_HASHES == [hashlib.sha256(f"kinpass-vector-{i}".encode()).digest()
                             for i in range(7)]
 
 
-def test_the_event_vector():
-    v = VECTORS["event"]
+def _documented_form(event: dict) -> bytes:
+    """The rule of docs/audit.md, written out: every field but the hash, and but a null
+    document_number_hmac."""
+    body = {k: v for k, v in event.items()
+            if k != "hash" and not (k == "document_number_hmac" and v is None)}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize("name", ["event", "event_with_number"])
+def test_the_event_vectors(name):
+    v = VECTORS[name]
     event = json.loads(v["event"])
-    documented = json.dumps(event, sort_keys=True, separators=(",", ":"),
-                            ensure_ascii=False).encode()
+    documented = _documented_form(event)
     assert events.canonical(event) == documented
     assert hashlib.sha256(documented).hexdigest() == v["canonical_sha256"]
     assert events.chain_hash(event["prev_hash"], event) == v["hash"]
     assert hashlib.sha256(bytes.fromhex(event["prev_hash"]) + documented).hexdigest() == v["hash"]
+
+
+def test_the_second_event_follows_the_first_and_carries_its_number_in_the_hash():
+    first, second = (json.loads(VECTORS[name]["event"]) for name in ("event", "event_with_number"))
+    assert "document_number_hmac" not in first
+    assert second["prev_hash"] == VECTORS["event"]["hash"]
+    assert b'"document_number_hmac":"' in events.canonical(second)
+    # As served, the first event has the field, null: its hash is unchanged.
+    assert events.chain_hash(first["prev_hash"], {**first, "document_number_hmac": None}) \
+        == VECTORS["event"]["hash"]
+    # The HMAC is covered: another one, or none, is another hash.
+    for forged in ("0" * 64, None):
+        assert events.chain_hash(second["prev_hash"], {**second, "document_number_hmac": forged}) \
+            != VECTORS["event_with_number"]["hash"]
 
 
 def test_the_tree_vector_is_the_rfc_tree():
