@@ -1,7 +1,8 @@
 """App, client and database fixtures; the same suite runs on SQLite and on PostgreSQL.
 
 Set KINPASS_TEST_DATABASE_URL=postgresql://user@host/db to run on PostgreSQL: each xdist
-worker gets its own database, <db>_<worker>, created fresh for the session.
+worker gets its own database, <db>_<worker>, created fresh for the session, laid out by that
+URL's role (the owner) and served by a role that owns nothing (tests/support/databases.py).
 """
 from __future__ import annotations
 
@@ -24,16 +25,30 @@ from tests.support.accounts import (
     outbox_messages,
     register_relative as register_relative_account,
 )
-from tests.support.databases import PG_URL, fresh_database, worker_name
+from tests.support.databases import (
+    PG_URL,
+    fresh_database,
+    lay_schema,
+    owner_engine,
+    server_role_url,
+    worker_name,
+)
 from tests.support.http import closed_port_url as closed_port_url_of_loopback
 from tests.support.s3 import moto_server
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def owner_database_url(tmp_path_factory) -> str:
+    """The database as its owner reaches it (on SQLite, the one file everything opens)."""
     if PG_URL:
         return fresh_database(worker_name())
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'kinpass.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(owner_database_url) -> str:
+    """What the app connects with: on PostgreSQL the restricted server role."""
+    return server_role_url(owner_database_url) if PG_URL else owner_database_url
 
 
 @pytest.fixture(scope="session")
@@ -49,13 +64,16 @@ def base_config(data_dir, database_url) -> dict:
 
 
 @pytest.fixture(scope="session")
-def app(base_config):
+def app(base_config, owner_database_url, database_url):
     """The schema comes from the models here; tests/storage/test_migrations.py proves the
     Alembic migrations build the very same schema."""
+    if PG_URL:
+        lay_schema(owner_database_url, database_url)
     application = create_app(base_config)
-    engine = application.extensions["kinpass"].engine
-    Base.metadata.create_all(engine)
-    stamp(engine)
+    if not PG_URL:
+        engine = application.extensions["kinpass"].engine
+        Base.metadata.create_all(engine)
+        stamp(engine)
     return application
 
 
@@ -77,10 +95,11 @@ def _fresh_state(request):
     # test makes must find the one the session's app already uses.
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)
               if t.name != "service_secrets"]
-    with ext.engine.begin() as conn:
+    with owner_engine(ext.engine).begin() as conn:
         if conn.dialect.name == "postgresql":
-            # The audit tables refuse TRUNCATE by trigger; the test superuser sets triggers
-            # aside for this one transaction.
+            # The audit tables refuse TRUNCATE by trigger (and to the server's role by
+            # privilege); the owner, a superuser here, sets triggers aside for this one
+            # transaction.
             conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
         else:

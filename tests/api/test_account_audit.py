@@ -9,6 +9,7 @@ from services.audit.reading import verify_chain
 from storage.db import session as db
 from storage.models import AuditEvent
 from tests.support.http import bearer
+from tests.support.databases import owner_engine
 
 
 def _events() -> list[AuditEvent]:
@@ -49,7 +50,7 @@ def test_altered_row_is_named(client, register_relative, app):
     rows = _events()
     assert len(rows) >= 6
     target = rows[3].seq
-    with app.extensions["kinpass"].engine.begin() as conn:
+    with owner_engine(app.extensions["kinpass"].engine).begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
         conn.execute(text("UPDATE audit_events SET reason = 'edited' WHERE seq = :s"),

@@ -18,6 +18,7 @@ from services.core import unit_of_work
 from storage.db import session as db
 from storage.models import AuditEvent, AuditHead
 from tests.support.http import bearer
+from tests.support.databases import owner_engine
 
 ROUTES = ["/v1/audit/events", "/v1/audit/verify", "/v1/audit/export",
           "/v1/audit/checkpoints"]
@@ -86,7 +87,7 @@ def test_events_filter_page_and_audit_the_reader(client, auditor, make_staff):
 def test_events_time_window_is_half_open(client, auditor):
     _seed(3)
     rows = client.get("/v1/audit/events?action=test.seed", headers=auditor).get_json()["items"]
-    with db().get_bind().begin() as conn:
+    with owner_engine().begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
         for row, day in zip(rows, [1, 2, 3], strict=True):
@@ -120,7 +121,7 @@ def test_verify_agrees_with_the_command_line(client, auditor, app, base_config, 
     cli_report = json.loads(result.output)
     # the CLI sees the auditor's verify (one more audit.read) but tells the same story
     assert cli_report["ok"] is True and cli_report["events"] == api["events"] + 1
-    with db().get_bind().begin() as conn:
+    with owner_engine().begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
         conn.execute(text("UPDATE audit_events SET outcome = 'failure' WHERE seq = 2"))

@@ -19,6 +19,7 @@ from services.audit.reading import verify_chain
 from services.core import runtime, unit_of_work
 from storage.db import session as db
 from storage.models import Account, AuditCheckpoint, AuditEvent, AuditHead
+from tests.support.databases import owner_engine
 
 
 def _append(n: int, action: str = "test.event") -> None:
@@ -35,8 +36,8 @@ def _is_pg() -> bool:
 
 @contextlib.contextmanager
 def _tampering():
-    """A connection on which audit rows may be changed (PostgreSQL: trigger off)."""
-    engine = db().get_bind()
+    """The owner's connection, on which audit rows may be changed (PostgreSQL: trigger off)."""
+    engine = owner_engine()
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
@@ -166,7 +167,7 @@ def test_postgresql_refuses_update_and_delete(app):
     if not _is_pg():
         pytest.skip("the append-only trigger is PostgreSQL's; SQLite relies on the chain")
     _append(2)
-    engine = db().get_bind()
+    engine = owner_engine()  # the trigger holds even for the owner
     for sql in ("UPDATE audit_events SET reason = 'x' WHERE seq = 1",
                 "DELETE FROM audit_events WHERE seq = 2"):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
@@ -177,7 +178,7 @@ def test_postgresql_refuses_update_and_delete(app):
 @contextlib.contextmanager
 def _audit_inserts_fail():
     """A database trigger that refuses every new audit row, as a full or broken log would."""
-    engine = db().get_bind()
+    engine = owner_engine()
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql "

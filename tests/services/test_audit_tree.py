@@ -27,6 +27,7 @@ from storage.models import (
 from storage.models.audit import APPEND_ONLY_TABLES
 from tests.support import rfc9162
 from tests.support.forgery import forge_log
+from tests.support.databases import owner_engine
 
 
 def _append(n: int, per_commit: int = 1) -> None:
@@ -52,7 +53,7 @@ def _tree_head() -> dict:
 @contextlib.contextmanager
 def _owner():
     """The database owner's connection, append-only triggers set aside (PostgreSQL)."""
-    engine = db().get_bind()
+    engine = owner_engine()
     db.remove()
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -205,6 +206,7 @@ def test_postgresql_refuses_truncate_and_changes_to_every_audit_table(app):
     engine = db().get_bind()
     if engine.dialect.name != "postgresql":
         pytest.skip("the triggers are PostgreSQL's; SQLite relies on the chain and the tree")
+    engine = owner_engine()  # they hold even for the owner, who has every privilege
     _append(3)
     audit.checkpoint_now(SYSTEM)  # a checkpoint and a tree head
     unit_of_work.commit()

@@ -1,6 +1,6 @@
 """Least privilege on PostgreSQL: `kinpass migrate` with KINPASS_MIGRATION_DATABASE_URL
 migrates as the owner and leaves the server's role able to append to the audit tables and
-read them, and to do nothing else to them."""
+read them, and to do nothing else to them; the suite's own app is served by such a role."""
 from __future__ import annotations
 
 import os
@@ -14,7 +14,8 @@ from sqlalchemy.exc import DBAPIError
 from api.cli import main as cli
 from storage.db import normalize_url
 from storage.models.audit import APPEND_ONLY_TABLES
-from tests.support.databases import PG_URL, fresh_database
+from storage.roles import owns_audit_tables
+from tests.support.databases import PG_URL, fresh_database, owner_engine
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="database roles are PostgreSQL's")
 
@@ -70,3 +71,23 @@ def test_the_server_role_appends_and_reads_but_cannot_rewrite(restricted):
                                   "AND tableowner = :r"),
                              {"r": server.url.username}).scalar()
         assert owned == 0
+
+
+def test_the_suite_serves_as_a_role_that_cannot_rewrite_the_log(app):
+    """The whole PostgreSQL suite runs the app as the restricted role, as production does."""
+    server = app.extensions["kinpass"].engine
+    owner = owner_engine(server)
+    assert server.url.username != owner.url.username
+    assert not owns_audit_tables(server)
+    columns = {"audit_events": "reason", "audit_checkpoints": "hash", "audit_tree_nodes": "hash",
+               "audit_tree_heads": "root_hash", "audit_witness_receipts": "accepted_at"}
+    for table, column in columns.items():
+        for sql in (f"UPDATE {table} SET {column} = {column}", f"DELETE FROM {table}",
+                    f"TRUNCATE {table}", f"ALTER TABLE {table} DISABLE TRIGGER USER"):
+            with pytest.raises(DBAPIError, match=r"permission denied|must be owner"), \
+                    server.begin() as conn:
+                conn.execute(text(sql))
+    with server.begin() as conn:
+        conn.execute(text("INSERT INTO audit_tree_nodes (level, idx, hash) "
+                          "VALUES (0, 0, '\\x00'::bytea)"))
+        assert conn.execute(text("SELECT count(*) FROM audit_tree_nodes")).scalar() == 1
