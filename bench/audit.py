@@ -5,8 +5,10 @@
 
 Appends: each writer thread commits one event per unit of work through the real
 unit_of_work.commit (head lock, chain hash, insert); the baseline commits one bare row per
-transaction into a table with no chain. Verification: verify_chain over N events, next to
-SHA-256 alone over the very same bytes (prev_hash ‖ canonical JSON).
+transaction into a table with no chain. Verification of N events: verify_chain (the chain
+walk) and walk_tree (every stored leaf against its event, the tree rebuilt, its root against
+the stored tree's), the two walks `kinpass audit verify` makes, next to SHA-256 alone over the
+very same bytes (prev_hash ‖ canonical JSON).
 """
 from __future__ import annotations
 
@@ -20,24 +22,19 @@ from datetime import timedelta
 
 from sqlalchemy import insert, text
 
-from bench.database import bench_database
-from services.audit import events as audit, reading as audit_reading
+from bench.database import bench_database, clear_audit
+from services.audit import events as audit, merkle, reading as audit_reading, tree_check
 from services.audit.events import SYSTEM, record_event
 from services.bootstrap import build_runtime
 from services.core import unit_of_work
 from services.core.settings import Settings
 from storage.db import session as db, utcnow
-from storage.models import AuditEvent, AuditHead, Base
+from storage.models import AuditEvent, AuditHead, AuditTreeNode, Base
 from storage.models.audit import GENESIS_HASH
 
 
 def _reset(engine) -> None:
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE audit_events, audit_head, audit_checkpoints"))
-        else:
-            for table in ("audit_events", "audit_head", "audit_checkpoints"):
-                conn.execute(text(f"DELETE FROM {table}"))
+    clear_audit(engine)
     db.remove()
 
 
@@ -95,6 +92,7 @@ def _rows(count: int):
                  "actor_role": "officer", "action": "document.view", "subject_type": "document",
                  "subject_id": str(uuid.UUID(int=seq)), "outcome": "success",
                  "reason": "Проверка паспорта по запросу горячей линии",
+                 "document_number_hmac": hashlib.sha256(seq.to_bytes(8, "big")).hexdigest(),
                  "request_id": uuid.uuid4().hex, "ip": "203.0.113.7", "prev_hash": prev}
         event["hash"] = prev = audit.chain_hash(prev, event)
         batch.append(event)
@@ -106,20 +104,30 @@ def _rows(count: int):
 
 
 def bench_verify(engine, count: int) -> tuple[float, float, float]:
+    """(seconds for the chain walk, seconds for the tree walk, SHA-256 alone in events/s)."""
     _reset(engine)
-    last = None
+    last, edge = None, []
     for batch in _rows(count):
+        new, edge = merkle.append(edge, [bytes.fromhex(e["hash"]) for e in batch],
+                                  batch[0]["seq"] - 1)
         with engine.begin() as conn:
             conn.execute(insert(AuditEvent), batch)
+            conn.execute(insert(AuditTreeNode), [
+                {"level": level, "idx": index, "hash": digest} for (level, index), digest in new])
         last = batch[-1]
     with engine.begin() as conn:
         conn.execute(insert(AuditHead).values(id=1, seq=count, hash=last["hash"],
                                               checkpoint_seq=0, checkpoint_at=utcnow()))
     began = time.perf_counter()
     report = audit_reading.verify_chain(db(), release=True)
-    elapsed = time.perf_counter() - began
+    chain = time.perf_counter() - began
     db.remove()
     assert report.ok and report.events == count, report
+    began = time.perf_counter()
+    walked = tree_check.walk_tree(db(), {}, release=True)
+    in_tree = time.perf_counter() - began
+    db.remove()
+    assert walked.ok and walked.events == count, walked
     hashed, sha_time = 0, 0.0
     for batch in _rows(count):
         data = [bytes.fromhex(e["prev_hash"]) + audit.canonical(e) for e in batch]
@@ -128,7 +136,7 @@ def bench_verify(engine, count: int) -> tuple[float, float, float]:
             hashlib.sha256(item).hexdigest()
         sha_time += time.perf_counter() - t
         hashed += len(data)
-    return elapsed, count / elapsed, hashed / sha_time
+    return chain, in_tree, hashed / sha_time
 
 
 def main() -> None:
@@ -148,9 +156,12 @@ def main() -> None:
             ours, bare = bench_appends(engine, writers, args.appends)
             print(f"append, {writers} writer threads: {ours:,.0f} events/s "
                   f"(bare one-row commits: {bare:,.0f} rows/s)")
-        elapsed, rate, sha = bench_verify(engine, args.events)
-        print(f"verify {args.events:,} events: {elapsed:.2f} s, {rate:,.0f} events/s "
-              f"(SHA-256 alone over the same bytes: {sha:,.0f} events/s)")
+        chain, in_tree, sha = bench_verify(engine, args.events)
+        full = chain + in_tree
+        print(f"verify {args.events:,} events: chain {chain:.2f} s, tree {in_tree:.2f} s, "
+              f"full {full:.2f} s = {args.events / full:,.0f} events/s (chain alone "
+              f"{args.events / chain:,.0f} events/s; SHA-256 alone over the same bytes: "
+              f"{sha:,.0f} events/s)")
         engine.dispose()
 
 

@@ -20,9 +20,9 @@ import statistics
 import tempfile
 import time
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
-from bench.database import bench_database
+from bench.database import bench_database, clear_audit
 from services.audit import merkle, tree
 from services.audit.events import SYSTEM, record_event
 from services.bootstrap import build_runtime
@@ -37,12 +37,7 @@ APPENDS = 300
 
 
 def _clear(engine) -> None:
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-        for table in ("audit_events", "audit_head", "audit_checkpoints", "audit_witness_receipts",
-                      "audit_tree_heads", "audit_tree_nodes"):
-            conn.execute(text(f"DELETE FROM {table}"))
+    clear_audit(engine)
     db.remove()
 
 

@@ -21,3 +21,17 @@ def bench_database(data_dir: str) -> str:
         conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
     return parsed.render_as_string(hide_password=False)
+
+
+AUDIT_TABLES = ("audit_witness_receipts", "audit_tree_heads", "audit_checkpoints",
+                "audit_tree_nodes", "audit_events", "audit_head")
+
+
+def clear_audit(engine) -> None:
+    """Empty the audit tables between rounds (on PostgreSQL their append-only triggers are
+    set aside for this one transaction, as the bench's superuser may)."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in AUDIT_TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))

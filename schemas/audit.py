@@ -23,8 +23,9 @@ class HexDigest(fields.String):
     """A SHA-256 sized digest in hex, either case; loaded in lower case as the log keeps it."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(validate=validate.Regexp(r"\A[0-9a-fA-F]{64}\Z",
-                                                  error="Must be 64 hex digits."), **kwargs)
+        error = "Must be 64 hex digits."
+        super().__init__(validate=[validate.Length(equal=64, error=error),
+                                   validate.Regexp("^[0-9a-fA-F]{64}", error=error)], **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         return super()._deserialize(value, attr, data, **kwargs).lower()

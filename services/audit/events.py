@@ -2,8 +2,9 @@
 
 hash = SHA-256(prev_hash bytes ‖ canonical JSON of the event), canonical JSON being the
 event's fields (hash excluded, and document_number_hmac when null) with sorted keys, no
-spaces, UTF-8, `at` written as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (docs/audit.md). Every N events (or M minutes) the head is signed
-(services.audit.checkpoints), so a rewrite of the whole chain is caught too. Reading the log
+spaces, UTF-8, `at` written as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (docs/audit.md). Every N
+events (or M minutes) the head is signed (services.audit.checkpoints), so a rewrite of the
+whole chain is caught too. Reading the log
 back and verifying the chain is services.audit.reading.
 """
 from __future__ import annotations

@@ -8,8 +8,8 @@ from sqlalchemy import select, text
 from services.audit.reading import verify_chain
 from storage.db import session as db
 from storage.models import AuditEvent
-from tests.support.http import bearer
 from tests.support.databases import owner_engine
+from tests.support.http import bearer
 
 
 def _events() -> list[AuditEvent]:

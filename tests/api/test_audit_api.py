@@ -17,8 +17,8 @@ from services.audit.events import SYSTEM, record_event
 from services.core import unit_of_work
 from storage.db import session as db
 from storage.models import AuditEvent, AuditHead
-from tests.support.http import bearer
 from tests.support.databases import owner_engine
+from tests.support.http import bearer
 
 ROUTES = ["/v1/audit/events", "/v1/audit/verify", "/v1/audit/export",
           "/v1/audit/checkpoints"]

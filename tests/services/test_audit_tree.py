@@ -26,8 +26,8 @@ from storage.models import (
 )
 from storage.models.audit import APPEND_ONLY_TABLES
 from tests.support import rfc9162
-from tests.support.forgery import forge_log
 from tests.support.databases import owner_engine
+from tests.support.forgery import forge_log
 
 
 def _append(n: int, per_commit: int = 1) -> None:
