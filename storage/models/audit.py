@@ -50,7 +50,7 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     # The keyed HMAC of the document number the event concerns (never the number itself);
-    # last, where revision 0008 added it.
+    # last, where revision 0007 added it.
     document_number_hmac: Mapped[str | None] = mapped_column(String(64))
 
 

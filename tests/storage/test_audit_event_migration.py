@@ -1,4 +1,4 @@
-"""Revision 0008 gives audit events a document_number_hmac column; the events written before
+"""Revision 0007 gives audit events a document_number_hmac column; the events written before
 it, with the number as a `[number …]` tag in their reason, still verify afterwards."""
 from __future__ import annotations
 

@@ -24,8 +24,8 @@ RELEASED = {
         "408f6f667f15bf82a8028c7d1346a4833152051e134d5377bb14e50884159e15",
     "0006_account_security.py":
         "cec570cdadd6f3fda71e3bbbef88a42407cb1bac3d4f95c47dce3ac7ad3a046d",
-    "0008_audit_document_number.py":
-        "3426d4eda57ea734ff875efdb05a0843f390b66377471c022f3049325e9298e3",
+    "0007_audit_document_number.py":
+        "604c67dfc409ad8e60aa24bf9c94d1c13d67e26b2649ac749b587ac6abcd5ff3",
 }
 
 

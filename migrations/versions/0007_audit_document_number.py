@@ -4,13 +4,13 @@ An audit event carries the keyed HMAC of the document number it concerns in a co
 own, `document_number_hmac`, indexed for the auditor's filter, instead of a tag inside
 `reason`. Events written before keep the column NULL and their reason as it was hashed.
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
