@@ -8,6 +8,7 @@ from flask import Response
 from api.blueprint import Blueprint, reads_only
 from api.case_guards import staff_case_in_state
 from api.idempotency import idempotent
+from api.openapi import PROBLEM
 from auth.roles import current_account, roles_required
 from schemas.authorizations import (
     AuthorizationIn,
@@ -31,7 +32,8 @@ QR_VIEWERS = (Role.RELATIVE, *CASE_STAFF)
 def _image(content_type: str) -> dict:
     return {"responses": {"200": {"description": "The token as a QR code",
                                   "content": {content_type: {"schema": {
-                                      "type": "string", "format": "binary"}}}}}}
+                                      "type": "string", "format": "binary"}}}},
+                          "410": PROBLEM}}
 
 
 @blp.route("/admin/cases/<uuid:case_id>/authorizations", methods=["POST"])
@@ -94,11 +96,11 @@ def list_case_authorizations(case_id: UUID, cursor, limit):
 def authorization_qr_png(authorization_id: UUID):
     """An authorization's token as a PNG QR code.
 
-    For the owning relative, officers and supervisors.
+    For the owning relative, officers and supervisors; a shredded authorization is 410
+    `gone`.
     """
-    auth = authorizations.authorization_for_viewer(authorization_id, current_account())
-    authorizations.record_qr_view(auth, current_account())
-    return Response(qr_codes.png(auth.token), mimetype="image/png")
+    token = authorizations.authorization_qr_token(authorization_id, current_account())
+    return Response(qr_codes.png(token), mimetype="image/png")
 
 
 @blp.route("/authorizations/<uuid:authorization_id>/qr.svg", methods=["GET"])
@@ -107,11 +109,11 @@ def authorization_qr_png(authorization_id: UUID):
 def authorization_qr_svg(authorization_id: UUID):
     """An authorization's token as an SVG QR code.
 
-    For the owning relative, officers and supervisors.
+    For the owning relative, officers and supervisors; a shredded authorization is 410
+    `gone`.
     """
-    auth = authorizations.authorization_for_viewer(authorization_id, current_account())
-    authorizations.record_qr_view(auth, current_account())
-    return Response(qr_codes.svg(auth.token), mimetype="image/svg+xml")
+    token = authorizations.authorization_qr_token(authorization_id, current_account())
+    return Response(qr_codes.svg(token), mimetype="image/svg+xml")
 
 
 @blp.route("/authorizations/revocations", methods=["GET"])

@@ -24,6 +24,8 @@ RELEASED = {
         "408f6f667f15bf82a8028c7d1346a4833152051e134d5377bb14e50884159e15",
     "0006_account_security.py":
         "cec570cdadd6f3fda71e3bbbef88a42407cb1bac3d4f95c47dce3ac7ad3a046d",
+    "0007_authorizations_sealed.py":
+        "bba31d77d18fd7af535ee9b04501abe57305ca6a609a3cfe55c9b487738da32a",
 }
 
 
