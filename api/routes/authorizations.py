@@ -46,8 +46,9 @@ def issue_authorization(body, case_id: UUID):
     """Issue a travel or pickup authorization.
 
     Only for an `approved` case (else 409 `invalid_state`); a pickup needs an active
-    travel authorization and a linked prisoner who is `held`. A new authorization of a
-    kind revokes the case's earlier active one of that kind.
+    travel authorization and a linked prisoner who is `held`. A window, or handover, that
+    has already ended is 400 `validation_error` and changes nothing. A new authorization of
+    a kind revokes the case's earlier active one of that kind.
     """
     return authorizations.issue_authorization(
         case_id, authorizations.IssueRequest(**body), current_account())
@@ -59,7 +60,7 @@ def issue_authorization(body, case_id: UUID):
 def get_authorization(authorization_id: UUID):
     """An authorization, token included.
 
-    Audited as `authorization.view`.
+    Audited as `authorization.view`. A shredded one reads `token: null`.
     """
     return authorizations.view_authorization(authorization_id, current_account())
 
