@@ -38,7 +38,7 @@ def _image(content_type: str) -> dict:
 
 @blp.route("/admin/cases/<uuid:case_id>/authorizations", methods=["POST"])
 @roles_required(*CASE_STAFF)
-@idempotent
+@idempotent(secret_fields=("token",))
 @staff_case_in_state("authorize")
 @blp.arguments(AuthorizationIn)
 @blp.response(201, AuthorizationOut)
@@ -48,7 +48,9 @@ def issue_authorization(body, case_id: UUID):
     Only for an `approved` case (else 409 `invalid_state`); a pickup needs an active
     travel authorization and a linked prisoner who is `held`. A window, or handover, that
     has already ended is 400 `validation_error` and changes nothing. A new authorization of
-    a kind revokes the case's earlier active one of that kind.
+    a kind revokes the case's earlier active one of that kind. A replay (the same
+    `Idempotency-Key`) reads `token: null`: the token, holder data and all, is not kept
+    outside its sealed row; `GET /v1/admin/authorizations/{id}` reads it.
     """
     return authorizations.issue_authorization(
         case_id, authorizations.IssueRequest(**body), current_account())

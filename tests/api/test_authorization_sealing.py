@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from services.authorizations.sealing import seal_clear_tokens
-from services.core import runtime, unit_of_work
+from services.core import idempotency, runtime, unit_of_work
 from services.maintenance.gc import collect_garbage
 from storage.db import session as db, utcnow
-from storage.models import AuditEvent, Authorization
+from storage.models import AuditEvent, Authorization, IdempotencyRecord
 from tests.support.accounts import PASSWORD
 from tests.support.http import bearer
-from tests.support.world import Relative, World
+from tests.support.world import Relative, World, hours, iso
 
 DOCUMENT_NUMBER = "L898902C3"  # the specimen MRZ's, in every token the world issues
 
@@ -161,3 +161,28 @@ def test_a_sealed_token_is_bound_to_its_authorization(world):
     db.remove()
     r = world.client.get(f"/v1/admin/authorizations/{first['id']}", headers=world.officer)
     assert r.status_code == 422 and r.get_json()["code"] == "invalid_ciphertext"
+
+
+def test_a_replayed_issuance_keeps_no_token(world, client):
+    """An idempotent reply is kept outside the authorization's row, past any shredding of
+    it: it never holds the token."""
+    relative, case_id, _ = world.approved_case()
+    body = {"kind": "travel", "valid_from": iso(hours(-1)), "valid_until": iso(hours(48))}
+    headers = {**world.officer, "Idempotency-Key": "issue-travel-1"}
+    first = client.post(f"/v1/admin/cases/{case_id}/authorizations", headers=headers,
+                        json=body)
+    assert first.status_code == 201 and first.get_json()["token"]
+    replay = client.post(f"/v1/admin/cases/{case_id}/authorizations", headers=headers,
+                         json=body)
+    assert replay.status_code == 201
+    assert replay.get_json() == {**first.get_json(), "token": None}
+    kept = [idempotency._open(record)
+            for record in db().execute(select(IdempotencyRecord)).scalars()]
+    db.remove()
+    assert kept and all(first.get_json()["token"].encode() not in body for body in kept)
+    r = client.get(f"/v1/admin/authorizations/{first.get_json()['id']}", headers=world.officer)
+    assert r.get_json()["token"] == first.get_json()["token"]
+    client.post(f"/v1/cases/{case_id}/withdraw", headers=relative.headers)
+    again = client.post(f"/v1/admin/cases/{case_id}/authorizations", headers=headers,
+                        json=body)
+    assert again.status_code == 201 and again.get_json()["token"] is None
