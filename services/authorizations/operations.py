@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case as sql_case, select, update
 
 from services.audit.events import record_event
 from services.authorizations import jws, signing_keys
@@ -273,11 +273,14 @@ def revoke_case_authorizations(case: Case, actor: Any) -> list[uuid.UUID]:
 
 
 def expire_travel(case: Case, now: datetime) -> None:
-    """The case is completed: its travel authorization ends now (read `expired`)."""
+    """The case is completed: its travel authorization ends now (read `expired`); one not
+    yet begun ends before it begins."""
     db().execute(update(Authorization).where(
         Authorization.case_id == case.id, Authorization.kind == TRAVEL,
         Authorization.status == ACTIVE, Authorization.valid_until > now)
-        .values(valid_until=now).execution_options(synchronize_session="fetch"))
+        .values(valid_until=now, valid_from=sql_case((Authorization.valid_from > now, now),
+                                                     else_=Authorization.valid_from))
+        .execution_options(synchronize_session="fetch"))
 
 
 def list_case_authorizations(case_id: uuid.UUID, account: Account, *, cursor: str | None,

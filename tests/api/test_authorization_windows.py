@@ -89,3 +89,16 @@ def test_the_travel_of_a_completed_case_expires(world, client):
                     json={"reason": "no longer needed"})
     assert r.status_code == 409 and r.get_json()["code"] == "invalid_state"
     assert db().get(Authorization, uuid.UUID(travel["id"])).status == "active"  # stored
+
+
+def test_a_travel_not_yet_begun_ends_with_its_case_too(world, client):
+    _, case_id, _ = world.approved_case()
+    travel = world.travel(case_id, hours(2), hours(10))
+    pickup = world.pickup(case_id)
+    r = client.post("/v1/checkpoint/redeem", headers=world.checkpoint,
+                    json={"token": pickup["token"]})
+    assert r.status_code == 200, r.get_json()
+    assert world.verify(travel["token"])["result"] == "expired"
+    view = client.get(f"/v1/admin/authorizations/{travel['id']}",
+                      headers=world.officer).get_json()
+    assert view["status"] == "expired" and view["valid_from"] <= view["valid_until"]
