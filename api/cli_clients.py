@@ -11,8 +11,11 @@ import click
 
 from api.cli_runtime import emit
 from clients.reference import Client, UploadFailed
-from services.authorizations.offline import verify_offline
+from services.authorizations.offline import DEFAULT_MAX_AGE_MINUTES, STALE, verify_offline
 from storage.vocabulary import VerificationResult
+
+# verify-offline's exit status for each answer; any other result is 1.
+EXIT_VALID, EXIT_OTHER, EXIT_UNTRUSTED, EXIT_STALE = 0, 1, 2, 3
 
 
 @click.group()
@@ -25,20 +28,27 @@ def checkpoint() -> None:
               help="A saved copy of /.well-known/jwks.json")
 @click.option("--revocations", "revocations_file", type=click.File("rb"), required=True,
               help="A saved copy of /v1/authorizations/revocations")
-@click.option("--issuer", default=None, help="Also require this iss (KINPASS_ISSUER)")
+@click.option("--issuer", envvar="KINPASS_ISSUER", required=True,
+              help="The iss tokens and the list must carry (or KINPASS_ISSUER)")
+@click.option("--max-age-minutes", envvar="KINPASS_REVOCATION_MAX_AGE_MINUTES",
+              type=click.IntRange(min=1), default=DEFAULT_MAX_AGE_MINUTES, show_default=True,
+              help="Past this age of the revocation list, nothing is valid: 'stale' "
+                   "(or KINPASS_REVOCATION_MAX_AGE_MINUTES)")
 @click.argument("token")
-def checkpoint_verify_offline(jwks_file: Any, revocations_file: Any, issuer: str | None,
-                              token: str) -> None:
-    """Verify TOKEN with saved keys and revocations; exit 0 only when it is valid."""
+def checkpoint_verify_offline(jwks_file: Any, revocations_file: Any, issuer: str,
+                              max_age_minutes: int, token: str) -> None:
+    """Verify TOKEN with saved keys and revocations: exit 0 only when it is valid, 3 when the
+    revocation list is too old to tell (stale), 2 when the list or keys cannot be trusted."""
     try:
         outcome = verify_offline(token, json.load(jwks_file), json.load(revocations_file),
-                                 issuer=issuer)
+                                 issuer=issuer, max_age_minutes=max_age_minutes)
     except (ValueError, AttributeError) as exc:
         click.echo(json.dumps({"error": f"unusable revocation list or JWKS: {exc}"}), err=True)
-        sys.exit(2)
+        sys.exit(EXIT_UNTRUSTED)
     emit({"result": outcome.result, "claims": outcome.claims,
            "revocations_issued_at": outcome.revocations_issued_at, "notes": outcome.notes})
-    sys.exit(0 if outcome.result == VerificationResult.VALID else 1)
+    sys.exit({VerificationResult.VALID: EXIT_VALID, STALE: EXIT_STALE}.get(outcome.result,
+                                                                        EXIT_OTHER))
 
 
 @click.command()

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
+from services.authorizations.sealing import seal_clear_tokens
 from services.bootstrap import build_runtime
 from services.core import unit_of_work
 from services.core.runtime import Runtime
@@ -48,7 +49,15 @@ def load_runtime(*, create: bool = False) -> tuple[Engine, Runtime]:
 
 def migrate_as_owner(engine: Engine, settings: Settings) -> None:
     """Migrate as the schema's owner: with KINPASS_MIGRATION_DATABASE_URL on PostgreSQL, the
-    owner's URL migrates and then grants the server's role only what it needs."""
+    owner's URL migrates and then grants the server's role only what it needs. Then, as the
+    server, seal what a migration cannot (it holds no KEK): tokens issued before sealing."""
+    _upgrade_as_owner(engine, settings)
+    sealed = run_once(seal_clear_tokens)
+    if sealed:
+        log.info("sealed %d authorization tokens kept in clear", sealed)
+
+
+def _upgrade_as_owner(engine: Engine, settings: Settings) -> None:
     if not settings.migration_database_url:
         upgrade(engine)
         if engine.dialect.name == "postgresql" and owns_audit_tables(engine):

@@ -166,14 +166,15 @@ def main() -> None:
 
         jwks = client.get("/.well-known/jwks.json").get_json()
         revocations = client.get("/v1/authorizations/revocations").get_json()
-        verifier = OfflineVerifier(jwks, revocations)
+        issuer = app.extensions["kinpass"].settings.issuer
+        verifier = OfflineVerifier(jwks, revocations, issuer=issuer)
         offline_rate = bench_offline(verifier, tokens[-1], args.verifies)
         raw_rate = bench_raw_verify(verifier, tokens[-1], args.verifies)
         print(f"offline verify           {offline_rate:10.0f} /s   "
               f"({len(revocations['revoked'])} revoked in the list)")
         print(f"raw Ed25519 verify       {raw_rate:10.0f} /s")
         began = time.perf_counter()
-        OfflineVerifier(jwks, revocations)
+        OfflineVerifier(jwks, revocations, issuer=issuer)
         print(f"revocation list check    {(time.perf_counter() - began) * 1000:10.2f} ms "
               f"(once per refresh)")
         online_rate = bench_online(client, checkpoint, tokens[-1], min(500, args.verifies))

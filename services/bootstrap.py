@@ -10,6 +10,7 @@ from auth.ratelimit import RedisLimiter, SqlLimiter
 from services.audit.events import write_pending
 from services.core import runtime, unit_of_work
 from services.core.secrets import (
+    AUTHORIZATION_KEY,
     HMAC_KEY,
     MESSAGE_KEY,
     FixedSecret,
@@ -42,7 +43,8 @@ def build_runtime(settings: Settings) -> tuple[Engine, runtime.Runtime]:
         notifier=open_notifier(settings.message_copy, development=settings.development),
         limiter=RedisLimiter(settings.redis_url) if settings.redis_url else SqlLimiter(),
         hmac_key=hmac_key, hpke_keyring=DatabaseHpkeKeyring(keys, db),
-        message_key=SharedSecret(MESSAGE_KEY, keys))
+        message_key=SharedSecret(MESSAGE_KEY, keys),
+        authorization_key=SharedSecret(AUTHORIZATION_KEY, keys))
     runtime.install(rt)
     unit_of_work.install_writers(journal=write_pending, mailbox=write_messages, courier=hand_on)
     return engine, rt

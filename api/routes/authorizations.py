@@ -8,6 +8,7 @@ from flask import Response
 from api.blueprint import Blueprint, reads_only
 from api.case_guards import staff_case_in_state
 from api.idempotency import idempotent
+from api.openapi import PROBLEM
 from auth.roles import current_account, roles_required
 from schemas.authorizations import (
     AuthorizationIn,
@@ -31,12 +32,13 @@ QR_VIEWERS = (Role.RELATIVE, *CASE_STAFF)
 def _image(content_type: str) -> dict:
     return {"responses": {"200": {"description": "The token as a QR code",
                                   "content": {content_type: {"schema": {
-                                      "type": "string", "format": "binary"}}}}}}
+                                      "type": "string", "format": "binary"}}}},
+                          "410": PROBLEM}}
 
 
 @blp.route("/admin/cases/<uuid:case_id>/authorizations", methods=["POST"])
 @roles_required(*CASE_STAFF)
-@idempotent
+@idempotent(secret_fields=("token",))
 @staff_case_in_state("authorize")
 @blp.arguments(AuthorizationIn)
 @blp.response(201, AuthorizationOut)
@@ -44,8 +46,11 @@ def issue_authorization(body, case_id: UUID):
     """Issue a travel or pickup authorization.
 
     Only for an `approved` case (else 409 `invalid_state`); a pickup needs an active
-    travel authorization and a linked prisoner who is `held`. A new authorization of a
-    kind revokes the case's earlier active one of that kind.
+    travel authorization and a linked prisoner who is `held`. A window, or handover, that
+    has already ended is 400 `validation_error` and changes nothing. A new authorization of
+    a kind revokes the case's earlier active one of that kind. A replay (the same
+    `Idempotency-Key`) reads `token: null`: the token, holder data and all, is not kept
+    outside its sealed row; `GET /v1/admin/authorizations/{id}` reads it.
     """
     return authorizations.issue_authorization(
         case_id, authorizations.IssueRequest(**body), current_account())
@@ -57,7 +62,7 @@ def issue_authorization(body, case_id: UUID):
 def get_authorization(authorization_id: UUID):
     """An authorization, token included.
 
-    Audited as `authorization.view`.
+    Audited as `authorization.view`. A shredded one reads `token: null`.
     """
     return authorizations.view_authorization(authorization_id, current_account())
 
@@ -94,11 +99,11 @@ def list_case_authorizations(case_id: UUID, cursor, limit):
 def authorization_qr_png(authorization_id: UUID):
     """An authorization's token as a PNG QR code.
 
-    For the owning relative, officers and supervisors.
+    For the owning relative, officers and supervisors; a shredded authorization is 410
+    `gone`.
     """
-    auth = authorizations.authorization_for_viewer(authorization_id, current_account())
-    authorizations.record_qr_view(auth, current_account())
-    return Response(qr_codes.png(auth.token), mimetype="image/png")
+    token = authorizations.authorization_qr_token(authorization_id, current_account())
+    return Response(qr_codes.png(token), mimetype="image/png")
 
 
 @blp.route("/authorizations/<uuid:authorization_id>/qr.svg", methods=["GET"])
@@ -107,11 +112,11 @@ def authorization_qr_png(authorization_id: UUID):
 def authorization_qr_svg(authorization_id: UUID):
     """An authorization's token as an SVG QR code.
 
-    For the owning relative, officers and supervisors.
+    For the owning relative, officers and supervisors; a shredded authorization is 410
+    `gone`.
     """
-    auth = authorizations.authorization_for_viewer(authorization_id, current_account())
-    authorizations.record_qr_view(auth, current_account())
-    return Response(qr_codes.svg(auth.token), mimetype="image/svg+xml")
+    token = authorizations.authorization_qr_token(authorization_id, current_account())
+    return Response(qr_codes.svg(token), mimetype="image/svg+xml")
 
 
 @blp.route("/authorizations/revocations", methods=["GET"])

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from services.audit.events import record_event
 from services.authorizations import jws, signing_keys
 from services.authorizations.offline import REVOCATIONS_TYPE, TOKEN_TYPE, well_formed_claims
-from services.authorizations.operations import epoch, rfc3339
+from services.authorizations.operations import epoch, expire_travel, rfc3339
 from services.cases.operations import complete_case
 from services.core import runtime, unit_of_work
 from storage.db import session as db, utcnow
@@ -70,9 +70,17 @@ def check_token(token: Any, now: datetime | None = None) -> Verdict:
         return Verdict(VerificationResult.INVALID)
     auth = db().execute(select(Authorization).where(Authorization.id == uuid.UUID(claims["jti"]))
                         .execution_options(populate_existing=True)).scalar_one_or_none()
-    if auth is None or not hmac.compare_digest(auth.token.encode(), token.encode()):
+    if auth is None:
         return Verdict(VerificationResult.INVALID)
-    return Verdict(_result(auth, now or utcnow()), auth, claims)
+    result = _result(auth, now or utcnow())
+    if auth.token is None:
+        # Shredded with its case: nothing to compare with, so the signature vouches for the
+        # token and the row for its refusal (revoked, redeemed, expired), but never "valid".
+        if result == VerificationResult.VALID:
+            return Verdict(VerificationResult.INVALID)
+    elif not hmac.compare_digest(auth.token.encode(), token.encode()):
+        return Verdict(VerificationResult.INVALID)
+    return Verdict(result, auth, claims)
 
 
 def _result(auth: Authorization, now: datetime) -> VerificationResult:
@@ -130,6 +138,7 @@ def redeem_authorization(token: Any, actor: Account) -> dict[str, Any]:
         _refuse(auth.id, "not in custody", actor)
         raise NotInCustody()
     complete_case(case, actor)
+    expire_travel(case, now)
     db().flush()
     record_event("checkpoint.redeem", actor, subject_type="authorization", subject_id=auth.id)
     return {"result": VerificationResult.REDEEMED, "authorization_id": auth.id, "redeemed_at": now}

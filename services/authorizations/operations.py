@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case as sql_case, select, update
 
 from services.audit.events import record_event
 from services.authorizations import jws, signing_keys
 from services.authorizations.handovers import check_window
 from services.authorizations.offline import AUDIENCE, TOKEN_TYPE
+from services.authorizations.sealing import seal_token
 from services.cases.notifications import case_reference
 from services.cases.policy import case_for_relative, case_for_staff
 from services.core import runtime
@@ -27,7 +28,7 @@ from services.documents.numbers import document_number
 from services.messages.outbox import notify
 from services.registry.romanize import icao_latin
 from storage.db import session as db, utcnow
-from storage.domain_errors import InvalidState, NotFound, ValidationFailed
+from storage.domain_errors import Gone, InvalidState, NotFound, ValidationFailed
 from storage.models.accounts import Account
 from storage.models.authorizations import Authorization, Handover
 from storage.models.cases import Case, Document
@@ -181,14 +182,14 @@ def issue_authorization(case_id: uuid.UUID, request: IssueRequest,
         handover = db().get(Handover, request.handover_id)
         if handover is None:
             raise ValidationFailed(errors={"handover_id": ["No such handover."]})
+        if _whole_seconds(handover.ends_at) <= now:
+            raise ValidationFailed(errors={"handover_id": ["This handover has ended."]})
         valid_from, valid_until = handover.starts_at, handover.ends_at
     else:
         assert request.valid_from is not None and request.valid_until is not None
-        check_window(request.valid_from, request.valid_until, "valid_from", "valid_until")
         valid_from, valid_until = request.valid_from, request.valid_until
     valid_from, valid_until = _whole_seconds(valid_from), _whole_seconds(valid_until)
-    if valid_until <= valid_from:
-        raise ValidationFailed(errors={"valid_until": ["Must be later than valid_from."]})
+    check_window(valid_from, valid_until, "valid_from", "valid_until", now)
     previous = _revoke_rows((Authorization.case_id == case.id)
                             & (Authorization.kind == request.kind), actor, "reissued", now)
     db().flush()
@@ -199,8 +200,8 @@ def issue_authorization(case_id: uuid.UUID, request: IssueRequest,
         entry_point=request.entry_point if request.kind == TRAVEL else None,
         handover_id=handover.id if handover else None, kid=kid,
         issued_at=now, issued_by=actor.id)
-    auth.token = jws.sign(_claims(auth, case, prisoner, handover), key, kid=kid,
-                          typ=TOKEN_TYPE)
+    seal_token(auth, jws.sign(_claims(auth, case, prisoner, handover), key, kid=kid,
+                              typ=TOKEN_TYPE))
     db().add(auth)
     db().flush()
     record_event("authorization.issue", actor, subject_type="authorization", subject_id=auth.id,
@@ -237,8 +238,14 @@ def view_authorization(authorization_id: uuid.UUID, actor: Account) -> Authoriza
     return auth
 
 
-def record_qr_view(auth: Authorization, actor: Account) -> None:
+def authorization_qr_token(authorization_id: uuid.UUID, actor: Account) -> str:
+    """The token to show as a QR code, through the one policy, in the audit log; a shredded
+    authorization has none (410)."""
+    auth = authorization_for_viewer(authorization_id, actor)
     record_event("authorization.qr", actor, subject_type="authorization", subject_id=auth.id)
+    if auth.token is None:
+        raise Gone()
+    return auth.token
 
 
 def revoke_authorization(authorization_id: uuid.UUID, reason: str,
@@ -263,6 +270,17 @@ def revoke_case_authorizations(case: Case, actor: Any) -> list[uuid.UUID]:
     if revoked:
         _tell_relative(case, "authorization_revoked")
     return revoked
+
+
+def expire_travel(case: Case, now: datetime) -> None:
+    """The case is completed: its travel authorization ends now (read `expired`); one not
+    yet begun ends before it begins."""
+    db().execute(update(Authorization).where(
+        Authorization.case_id == case.id, Authorization.kind == TRAVEL,
+        Authorization.status == ACTIVE, Authorization.valid_until > now)
+        .values(valid_until=now, valid_from=sql_case((Authorization.valid_from > now, now),
+                                                     else_=Authorization.valid_from))
+        .execution_options(synchronize_session="fetch"))
 
 
 def list_case_authorizations(case_id: uuid.UUID, account: Account, *, cursor: str | None,

@@ -23,6 +23,7 @@ class Runtime:
     hmac_key: Callable[[], bytes]  # services.core.secrets: the shared HMAC key
     hpke_keyring: DatabaseHpkeKeyring  # the server keys clients seal documents' data keys to
     message_key: Callable[[], bytes]  # seals what a queued message says (services.messages)
+    authorization_key: Callable[[], bytes]  # seals authorization tokens at rest
     _pepper: bytes | None = field(default=None, init=False, repr=False)
 
     @property

@@ -23,6 +23,7 @@ from storage.models.secrets import ServiceSecret
 
 HMAC_KEY = "hmac-key"
 MESSAGE_KEY = "message-key"  # seals queued messages (services.messages.sealing)
+AUTHORIZATION_KEY = "authorization-key"  # seals tokens (services.authorizations.sealing)
 SECRET_BYTES = 32
 _MADE_HERE = "kinpass_secrets_made"
 

@@ -8,7 +8,7 @@ acting system.
   writes its object before its row refers to it), and so do the leftovers of writes whose
   process died (temp files, incomplete multipart uploads).
 - Documents of closed cases (completed, rejected, withdrawn) are shredded once the case has
-  been closed for the retention period.
+  been closed for the retention period, and so are their authorizations' tokens.
 - What is left of a message sent or failed (its delivery state) goes after the retention
   period too.
 """
@@ -26,12 +26,14 @@ from auth.ratelimit import purge_counters
 from services.accounts import housekeeping
 from services.accounts.contacts import HOUR
 from services.audit.events import SYSTEM, record_event
+from services.authorizations.sealing import shred_case_authorizations
 from services.cases.states import CLOSED
 from services.core import idempotency, runtime
 from services.documents.resumable import collect_uploads
 from services.documents.shredding import forget_object_after_commit, shred_document
 from services.messages.delivery import forget_delivered
 from storage.db import session as db, utcnow
+from storage.models.authorizations import Authorization
 from storage.models.cases import Case, Document
 from storage.vocabulary import DocumentStatus
 
@@ -46,6 +48,7 @@ class GcReport:
     orphaned_objects: int = 0
     incomplete_writes: int = 0
     retention_shredded: int = 0
+    authorizations_shredded: int = 0
     messages_forgotten: int = 0
     idempotency_records: int = 0
     rate_counters: int = 0
@@ -82,6 +85,16 @@ def _shred_past_retention(now: datetime, actor: Any) -> int:
     return len(due)
 
 
+def _shred_authorizations_past_retention(now: datetime, actor: Any) -> int:
+    cutoff = now - timedelta(days=runtime.get().settings.retention_days)
+    due = db().execute(
+        select(Case).where(Case.status.in_(CLOSED), Case.closed_at <= cutoff,
+                           Case.id.in_(select(Authorization.case_id)
+                                       .where(Authorization.shredded_at.is_(None))))
+    ).scalars().all()
+    return sum(shred_case_authorizations(case, actor) for case in due)
+
+
 def _delete_orphans(now: datetime) -> int:
     store = runtime.get().objects
     old = ((key, at) for key, at in store.iter_objects("docs/") if at < now - ORPHAN_AGE)
@@ -108,6 +121,7 @@ def collect_garbage(actor: Any = SYSTEM, now: datetime | None = None) -> dict[st
                       expired_resumable_uploads=resumable)
     report.expired_uploads = _remove_expired_uploads(now)
     report.retention_shredded = _shred_past_retention(now, actor)
+    report.authorizations_shredded = _shred_authorizations_past_retention(now, actor)
     report.messages_forgotten = forget_delivered(
         now - timedelta(days=runtime.get().settings.retention_days))
     report.idempotency_records = idempotency.purge_expired()

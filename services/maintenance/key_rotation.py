@@ -50,8 +50,9 @@ def rotate_kek(actor: Any) -> dict[str, Any]:
     """A new active KEK (local keyring file; an environment or KMS KEK rotates in its own
     configuration), then every key the server keeps wrapped re-wrapped under it: document
     data and metadata keys, HPKE, signing and audit checkpoint keys, staff TOTP secrets and
-    the shared HMAC key. Content is not touched. Blobs already under the active KEK are
-    skipped, so a re-run finishes an interrupted one."""
+    the service secrets (the HMAC key, the keys sealing messages and authorization tokens).
+    Content is not touched. Blobs already under the active KEK are skipped, so a re-run
+    finishes an interrupted one."""
     keys = runtime.get().keys
     active = keys.rotate() if isinstance(keys, LocalFileKeyProvider) else keys.active_kid
     counts = {

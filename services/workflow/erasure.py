@@ -8,6 +8,7 @@ from auth import passwords
 from services.accounts.sessions import revoke_sessions
 from services.audit.events import record_event
 from services.authorizations.operations import revoke_case_authorizations
+from services.authorizations.sealing import shred_case_authorizations
 from services.cases import states as case_states
 from services.core import unit_of_work
 from services.documents.shredding import shred_case_documents
@@ -36,6 +37,7 @@ def erase_account(*, account: Account, password: str) -> None:
             case_states.transition(case, CaseStatus.WITHDRAWN)
         shred_case_documents(case, account)
         revoke_case_authorizations(case, account)
+        shred_case_authorizations(case, account)
         record_event("case.withdraw", account, subject_type="case", subject_id=case.id,
                      reason="account erased")
     for contact in (account.email, account.phone):

@@ -5,6 +5,7 @@ import uuid
 
 from services.audit.events import record_event
 from services.authorizations.operations import revoke_case_authorizations
+from services.authorizations.sealing import shred_case_authorizations
 from services.cases import states as case_states
 from services.cases.notifications import announce_status
 from services.cases.policy import require_relative_action
@@ -31,11 +32,12 @@ def submit_case(case_id: uuid.UUID, account: Account) -> Case:
 
 
 def withdraw_case(case_id: uuid.UUID, account: Account) -> Case:
-    """Any open status → `withdrawn`: documents shredded, authorizations revoked."""
+    """Any open status → `withdrawn`: documents shredded, authorizations revoked and shredded."""
     case = require_relative_action(case_id, account, "withdraw")
     case_states.transition(case, CaseStatus.WITHDRAWN)
     shred_case_documents(case, account)
     revoke_case_authorizations(case, account)
+    shred_case_authorizations(case, account)
     announce_status(case)
     record_event("case.withdraw", account, subject_type="case", subject_id=case.id)
     return case

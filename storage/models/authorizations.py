@@ -83,7 +83,9 @@ class Authorization(Base):
     entry_point: Mapped[str | None] = mapped_column(String(100))
     handover_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("handovers.id"))
     kid: Mapped[str] = mapped_column(ForeignKey("signing_keys.kid"))
-    token: Mapped[str] = mapped_column(Text)
+    # A token issued before tokens were sealed, until it is sealed at start-up: nothing
+    # writes it.
+    token_clear: Mapped[str | None] = mapped_column("token", Text)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
     revoked_at: Mapped[datetime | None]
@@ -91,6 +93,9 @@ class Authorization(Base):
     revoke_reason: Mapped[str | None] = mapped_column(Text)
     redeemed_at: Mapped[datetime | None]
     redeemed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    # The token, sealed (services.authorizations.sealing); None once shredded with its case.
+    token_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    shredded_at: Mapped[datetime | None]
 
     handover: Mapped[Handover | None] = relationship(lazy="joined")
     # Gives Case an ``authorizations`` list (oldest first) without the cases module knowing
@@ -98,6 +103,9 @@ class Authorization(Base):
     case: Mapped[Case] = relationship(backref=backref(
         "authorizations", order_by="(Authorization.issued_at, Authorization.id)",
         viewonly=True), viewonly=True)
+
+    # The opened token (or None), set as the row is loaded: see services.authorizations.sealing.
+    token = None
 
     def status_at(self, now: datetime) -> AuthorizationStatus:
         """The stored status, or expired for an active one past its valid_until."""

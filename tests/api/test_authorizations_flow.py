@@ -60,7 +60,10 @@ def test_from_submission_to_handover(client, register_relative, make_staff, outb
     assert r.status_code == 200, r.get_json()
     view = client.get(f"/v1/cases/{case['id']}", headers=mother).get_json()
     assert view["status"] == "completed" and view["status_history"][-1]["status"] == "completed"
-    assert [a["status"] for a in view["authorizations"]] == ["active", "redeemed"]
+    assert [a["status"] for a in view["authorizations"]] == ["expired", "redeemed"]
+    r = client.post("/v1/checkpoint/verify", json={"token": travel["token"]},
+                    headers=checkpoint)
+    assert r.get_json()["result"] == "expired"  # the travel ends with the case
     prisoner = client.get(f"/v1/admin/prisoners/{prisoner_id}", headers=officer).get_json()
     assert prisoner["status"] == "released"
     assert outbox(email)[-1]["template"] == "case_completed"

@@ -79,7 +79,7 @@ def test_verify_travel(world):
 
 def test_verify_expired_and_not_yet_valid(world):
     _, case_id, _ = world.approved_case()
-    expired = world.travel(case_id, hours(-10), hours(-2))
+    expired = world.lapse(world.travel(case_id))
     assert world.verify(expired["token"])["result"] == "expired"
     early = world.travel(case_id, hours(2), hours(10))
     answer = world.verify(early["token"])
@@ -170,7 +170,7 @@ def test_redeem_completes_case_and_releases_prisoner(world, client, outbox):
     assert outbox(relative.email)[-1]["template"] == "case_completed"
     items = client.get(f"/v1/cases/{case_id}/authorizations",
                        headers=relative.headers).get_json()["items"]
-    assert [a["status"] for a in items] == ["active", "redeemed"]
+    assert [a["status"] for a in items] == ["expired", "redeemed"]  # travel ends with the case
     again = redeem(client, world.checkpoint, pickup["token"])
     assert again.status_code == 409 and again.get_json()["code"] == "already_redeemed"
     failures = db().execute(select(AuditEvent.reason).where(
@@ -193,8 +193,8 @@ def test_redeem_invalid_token(world, client, token):
 
 
 def test_redeem_revoked_expired_early(world, client):
-    _, case_id, prisoner_id, pickup = world.ready_pickup(starts_at=hours(-5),
-                                                         ends_at=hours(-1))
+    _, case_id, prisoner_id, pickup = world.ready_pickup()
+    world.lapse(pickup)
     r = redeem(client, world.checkpoint, pickup["token"])
     assert r.status_code == 409 and r.get_json()["code"] == "expired"
     early = world.pickup(case_id, world.handover(hours(1), hours(3)))

@@ -77,3 +77,29 @@ def test_audit_verify(app, client, cli_env, register_relative):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["ok"] is True and report["events"] >= 3 and report["first_bad_seq"] is None
+
+
+def test_commands_seal_tokens_kept_in_clear(app, client, cli_env, register_relative,
+                                            make_staff):
+    """A database migrated from before sealing keeps issued tokens in clear; the first
+    command that migrates seals them."""
+    import uuid
+
+    from services.core import unit_of_work
+    from storage.models import Authorization
+    from tests.support.world import World
+
+    world = World(client, register_relative, make_staff)
+    _, case_id, _ = world.approved_case()
+    travel = world.travel(case_id)
+    auth = db().get(Authorization, uuid.UUID(travel["id"]))
+    auth.token_clear, auth.token_sealed = travel["token"], None
+    unit_of_work.commit()
+    db.remove()
+    result = cli_env.invoke(main, ["migrate"])
+    assert result.exit_code == 0, result.output
+    row = db().get(Authorization, uuid.UUID(travel["id"]))
+    assert row.token_clear is None and row.token_sealed is not None
+    assert row.token == travel["token"]
+    db.remove()
+    assert world.verify(travel["token"])["result"] == "valid"

@@ -1,12 +1,14 @@
 """`kinpass keys rotate --kek` re-wraps every key the server keeps, so the old KEK can be
 removed from the keyring: documents (content and metadata), HPKE, authorization-signing and
-audit checkpoint keys, staff TOTP secrets and the shared HMAC key all still work."""
+audit checkpoint keys, staff TOTP secrets, the shared HMAC key and the key sealing
+authorization tokens all still work."""
 from __future__ import annotations
 
 import base64
 import json
 import os
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,19 +19,21 @@ from services.audit.events import SYSTEM, checkpoint_now, searchable_hash
 from services.audit.reading import verify_log
 from services.authorizations import jws, signing_keys
 from services.authorizations.offline import TOKEN_TYPE
+from services.authorizations.sealing import seal_token
 from services.cases import states as case_states
 from services.core import unit_of_work
 from services.documents import keyring, operations as documents
 from services.documents.metadata import document_metadata
 from services.documents.numbers import document_number_hmac
 from services.maintenance.key_rotation import rotate_kek
-from storage.db import session as db
+from storage.db import session as db, utcnow
 from storage.domain_errors import StorageUnavailable
 from storage.hpke_suites import seal_dek
 from storage.keys import replace_private_file, wrapped_kid
 from storage.models import (
     Account,
     AuditSigningKey,
+    Authorization,
     Case,
     Document,
     HpkeKey,
@@ -40,6 +44,7 @@ from tests.support.documents import CASE, jpeg, sha
 
 FIELDS = {"document_number": "4512 345678", "surname": "Иванова", "given_name": "Мария"}
 REASON = "identity check for the handover"
+TRAVEL_TOKEN = "eyJhbGciOiJFZERTQSJ9.eyJob2xkZXIiOiJMODk4OTAyQzMifQ.c2lnbmF0dXJl"  # nosec B105
 
 
 def _commit():
@@ -70,6 +75,12 @@ def _populate(data: bytes) -> dict:
     _commit()
     case_states.transition(db().get_one(Case, ids["case"]), "submitted")
     ids["kid"] = signing_keys.active_signing_key()[0]
+    travel = Authorization(id=uuid.uuid4(), case_id=ids["case"], kind="travel",
+                           valid_from=utcnow(), valid_until=utcnow() + timedelta(days=1),
+                           kid=ids["kid"])
+    seal_token(travel, TRAVEL_TOKEN)
+    db().add(travel)
+    ids["authorization"] = travel.id
     ids["hash"] = searchable_hash(FIELDS["document_number"])
     ids["server_key"] = keyring.encryption_keys()[0]
     _commit()
@@ -122,7 +133,8 @@ def test_everything_works_once_the_old_kek_is_gone(deployment, monkeypatch, prov
     assert result["kid"] != old_kid
     assert result["data_keys"] == result["metadata_keys"] == 1
     assert result["hpke_keys"] == 2 and result["signing_keys"] == 1
-    assert result["audit_keys"] == result["totp_secrets"] == result["service_secrets"] == 1
+    assert result["audit_keys"] == result["totp_secrets"] == 1
+    assert result["service_secrets"] == 2  # the HMAC key and the authorization key
     assert {wrapped_kid(blob) for blob in _wrapped_blobs()} == {rotating.keys.active_kid}
 
     if provider == "environment":
@@ -139,6 +151,7 @@ def test_everything_works_once_the_old_kek_is_gone(deployment, monkeypatch, prov
     assert b"".join(content.chunks) == data
     _commit()
     assert document_metadata(db().get_one(Document, ids["document"])).fields == FIELDS
+    assert db().get_one(Authorization, ids["authorization"]).token == TRAVEL_TOKEN
 
     assert after.pepper == pepper
     assert searchable_hash(FIELDS["document_number"]) == ids["hash"]
@@ -176,7 +189,6 @@ def test_a_rerun_skips_what_is_already_under_the_new_kek(deployment):
     _commit()
     again = rotate_kek(SYSTEM)
     _commit()
-    counted = ("data_keys", "metadata_keys", "signing_keys", "audit_keys", "totp_secrets",
-               "service_secrets")
-    assert all(first[name] == 1 for name in counted)
-    assert all(again[name] == 0 for name in counted)
+    counted = ("data_keys", "metadata_keys", "signing_keys", "audit_keys", "totp_secrets")
+    assert all(first[name] == 1 for name in counted) and first["service_secrets"] == 2
+    assert all(again[name] == 0 for name in (*counted, "service_secrets"))

@@ -26,6 +26,8 @@ RELEASED = {
         "cec570cdadd6f3fda71e3bbbef88a42407cb1bac3d4f95c47dce3ac7ad3a046d",
     "0007_audit_document_number.py":
         "604c67dfc409ad8e60aa24bf9c94d1c13d67e26b2649ac749b587ac6abcd5ff3",
+    "0008_authorizations_sealed.py":
+        "6c4db465741df167c0e195a10c57f3591997cb4c6a498a255fc1485ffd46ef79",
 }
 
 

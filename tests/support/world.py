@@ -14,6 +14,7 @@ from services.core import unit_of_work
 from services.documents.metadata import seal_metadata
 from services.registry.prisoners import create_prisoner
 from storage.db import session as db, utcnow
+from storage.models.authorizations import Authorization
 from storage.models.cases import Case, CaseStatusChange, Document
 from tests.support.cases import APPLICANT, SOLDIER
 from tests.support.http import bearer
@@ -126,6 +127,16 @@ class World:
         self.travel(case_id)
         return relative, case_id, prisoner_id, self.pickup(case_id,
                                                            self.handover(**handover_window))
+
+    def lapse(self, authorization: dict, ended_hours_ago: float = 1) -> dict:
+        """Move an issued authorization's window into the past, as if it had run out (one
+        whose window has already ended cannot be issued)."""
+        auth = db().get(Authorization, uuid.UUID(authorization["id"]))
+        auth.valid_until = hours(-ended_hours_ago)
+        auth.valid_from = min(auth.valid_from, auth.valid_until - timedelta(hours=1))
+        unit_of_work.commit()
+        db.remove()
+        return authorization
 
     def verify(self, token: object) -> dict:
         r = self.client.post("/v1/checkpoint/verify", headers=self.checkpoint,
