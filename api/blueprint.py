@@ -28,7 +28,7 @@ class Parser(FlaskParser):
     def handle_error(self, error: Any, req: Any, schema: Any, *, error_status_code: Any,
                      error_headers: Any) -> None:
         messages = error.normalized_messages()
-        if isinstance(messages, dict) and set(messages) <= {"json", "query", "view_args"}:
+        if isinstance(messages, dict) and set(messages) <= {"json", "query", "view_args", "headers"}:
             merged: dict[str, Any] = {}
             for part in messages.values():
                 merged.update(part if isinstance(part, dict) else {"_schema": part})

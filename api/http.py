@@ -14,7 +14,7 @@ from services.audit.events import set_request_context
 from storage.db import session as db, set_read_only, start_attempt
 from storage.domain_errors import PayloadTooLarge, UnsupportedMediaType
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 BODY_METHODS = ("POST", "PUT", "PATCH")
 MAX_HEADER_BYTES, MAX_HEADERS_BYTES = 8190, 32 * 1024

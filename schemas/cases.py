@@ -25,13 +25,13 @@ from storage.vocabulary import (
 
 # Letters of the Cyrillic or the Latin script, with spaces, hyphens and apostrophes between.
 _PERSON_NAME = re.compile(
-    r"^(?:[A-Za-z\u00C0-\u024F]+|[\u0400-\u04FF]+)"
-    r"(?:[ \-'\u2019](?:[A-Za-z\u00C0-\u024F]+|[\u0400-\u04FF]+))*$")
-_ALPHA3 = re.compile(r"^[A-Z]{3}$")
+    r"(?:[A-Za-z\u00C0-\u024F]+|[\u0400-\u04FF]+)"
+    r"(?:[ \-'\u2019](?:[A-Za-z\u00C0-\u024F]+|[\u0400-\u04FF]+))*")
+_ALPHA3 = re.compile(r"^[A-Z]{3}\Z")
 
 
 def _person_name(value: str) -> None:
-    if not _PERSON_NAME.match(value):
+    if not _PERSON_NAME.fullmatch(value):
         raise ValidationError("Use letters of the Cyrillic or the Latin script.")
     scripts = {"cyrillic" if "\u0400" <= ch <= "\u04ff" else "latin"
                for ch in value if ch.isalpha()}

@@ -39,11 +39,11 @@ class DocumentOut(Out):
 
 # --- adding a document (POST /v1/cases/{id}/documents) ----------------------------------
 
-_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}\Z")
 # Two or three lines of the MRZ alphabet (TD1 3 x 30, TD2 2 x 36, TD3 2 x 44).
-_MRZ = re.compile(r"^[A-Za-z0-9< ]{20,50}(?:\r?\n[A-Za-z0-9< ]{20,50}){1,2}\s*$")
-_ALPHA3 = re.compile(r"^[A-Z]{3}$")
-_DOCUMENT_NUMBER = re.compile(r"^[0-9A-Za-z\u0400-\u04FF][0-9A-Za-z\u0400-\u04FF -]{0,29}$")
+_MRZ = re.compile(r"^[A-Za-z0-9< ]{20,50}(?:\r?\n[A-Za-z0-9< ]{20,50}){1,2}\s*\Z")
+_ALPHA3 = re.compile(r"^[A-Z]{3}\Z")
+_DOCUMENT_NUMBER = re.compile(r"^[0-9A-Za-z\u0400-\u04FF][0-9A-Za-z\u0400-\u04FF -]{0,29}\Z")
 
 
 class IdentityFieldsIn(In):

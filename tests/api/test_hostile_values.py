@@ -241,7 +241,7 @@ def test_a_cyrillic_access_reason_over_a_real_socket(app, client, officer):
 
 def test_access_reasons_that_are_not_utf8_or_too_long_are_refused(client, officer):
     before = snapshot()
-    for value in ("Я" * 2001, "x" * 2001, quote("Я" * 2001), "\xff\xfe not UTF-8 at all",
+    for value in ("Я" * 2001, "x" * 2001, "%41" * 2001, "\xff\xfe not UTF-8 at all",
                   "%FF%FE not UTF-8 either"):
         for path in ("/v1/admin/prisoners", f"/v1/admin/prisoners/{ID}",
                      f"/v1/admin/documents/{ID}/content"):
