@@ -18,6 +18,8 @@ from services.core import unit_of_work
 from storage.db import is_read_only
 from storage.domain_errors import MalformedJson, ValidationFailed
 
+MERGED_LOCATIONS = {"json", "query", "view_args", "headers"}
+
 
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
@@ -28,7 +30,7 @@ class Parser(FlaskParser):
     def handle_error(self, error: Any, req: Any, schema: Any, *, error_status_code: Any,
                      error_headers: Any) -> None:
         messages = error.normalized_messages()
-        if isinstance(messages, dict) and set(messages) <= {"json", "query", "view_args", "headers"}:
+        if isinstance(messages, dict) and set(messages) <= MERGED_LOCATIONS:
             merged: dict[str, Any] = {}
             for part in messages.values():
                 merged.update(part if isinstance(part, dict) else {"_schema": part})

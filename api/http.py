@@ -6,11 +6,12 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, url_for
 from pythonjsonlogger.json import JsonFormatter
 from werkzeug.exceptions import RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 
 from services.audit.events import set_request_context
+from services.core import runtime
 from storage.db import session as db, set_read_only, start_attempt
 from storage.domain_errors import PayloadTooLarge, UnsupportedMediaType
 
@@ -44,6 +45,13 @@ def body_content_types(*types: str):
         view._kinpass_content_types = types
         return view
     return decorator
+
+
+def public_url(endpoint: str, **values: object) -> str:
+    """An absolute URL clients follow, under KINPASS_PUBLIC_URL: never built from the
+    request's Host or X-Forwarded-* headers, which any client may set."""
+    path = url_for(endpoint, **values)[len(request.script_root):]
+    return runtime.get().settings.base_url + path
 
 
 def _begin_request() -> None:

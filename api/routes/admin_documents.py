@@ -4,7 +4,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from flask import Response, request
-
 from marshmallow import ValidationError
 
 from api.blueprint import Blueprint

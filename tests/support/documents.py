@@ -110,14 +110,15 @@ def max_upload(app, limit: int):
 
 
 @contextmanager
-def live_server(app) -> Iterator[str]:
-    """The real app behind werkzeug's threaded server on loopback, at its public URL."""
+def live_server(app, public_url: str | None = None) -> Iterator[str]:
+    """The real app behind werkzeug's threaded server on loopback; the URLs it hands out
+    are under ``public_url`` (a proxy in front), else its own."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     base = f"http://127.0.0.1:{server.server_port}"
     thread.start()
     try:
-        with settings_changed(app, public_url=base):
+        with settings_changed(app, public_url=public_url or base):
             yield base
     finally:
         server.shutdown()
