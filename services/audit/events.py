@@ -71,6 +71,10 @@ def set_request_context(request_id: str | None, ip: str | None) -> None:
     _request.set(RequestContext(request_id, ip))
 
 
+def request_context() -> RequestContext:
+    return _request.get() or RequestContext()
+
+
 def actor_of(account: Any) -> Actor:
     if account is None:
         return ANONYMOUS
@@ -143,7 +147,7 @@ def record_event(action: str, actor: Any = None, *, subject_type: str | None = N
                  reason: str | None = None, number_hash: str | None = None) -> None:
     """Queue an event; it is chained and written with the unit of work's commit."""
     who = actor_of(actor)
-    ctx = _request.get() or RequestContext()
+    ctx = request_context()
     unit_of_work.queue_event(AuditEntry(
         at=utcnow(), actor_id=who.id, actor_role=str(who.role), action=action,
         subject_type=subject_type, subject_id=str(subject_id) if subject_id else None,

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from api.app import create_app
+from services.audit.refusals import ANONYMOUS_WINDOW
 from storage.db import session as db
 from storage.models import AuditEvent
 from tests.support.accounts import PASSWORD, create_staff
@@ -323,3 +324,39 @@ def test_upload_urls_come_from_the_public_url(app, client, register_relative):
         assert url.startswith("https://kinpass.example.org/v1/"), url
     assert r.status_code == 201, r.get_data(as_text=True)
     assert r.headers["Location"].startswith("https://kinpass.example.org/v1/uploads/")
+
+
+# --- a flood of anonymous refusals ----------------------------------------------------
+
+def _refusals() -> list[AuditEvent]:
+    rows = db().execute(select(AuditEvent).where(AuditEvent.action == "access.denied")
+                        .order_by(AuditEvent.seq)).scalars().all()
+    db.remove()
+    return list(rows)
+
+
+def _inside_one_window(requests: int) -> None:
+    """Wait, if need be, for a window with room for ``requests`` quick refusals."""
+    left = ANONYMOUS_WINDOW - time.time() % ANONYMOUS_WINDOW
+    if left < 3 + requests / 50:
+        time.sleep(left + 0.05)
+
+
+def test_a_flood_of_anonymous_refusals_writes_a_bounded_number_of_rows(client, register_relative):
+    flood = 250
+    _inside_one_window(flood)
+    first = client.get("/v1/me")
+    assert_problem(first, 401, "unauthorized")
+    for n in range(flood - 1):
+        headers = {"Authorization": f"Bearer forged-{n}"} if n % 2 else {}
+        assert client.get("/v1/cases", headers=headers).status_code == 401
+    rows = _refusals()
+    assert len(rows) == 3, [r.reason for r in rows]  # the 1st, the 10th, the 100th
+    assert rows[0].request_id == first.headers["X-Request-Id"]
+    assert rows[0].reason == "401 unauthorized GET" and rows[0].actor_id is None
+    assert rows[-1].reason.endswith("(100 anonymous refusals from this address this minute)")
+    # A signed-in caller's refusals are each written, flood or not.
+    relative = bearer(register_relative()[2]["access_token"])
+    for _ in range(12):
+        assert client.get("/v1/admin/staff", headers=relative).status_code == 403
+    assert len(_refusals()) == 3 + 12
