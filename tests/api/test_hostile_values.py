@@ -163,7 +163,7 @@ def test_totp_codes_in_other_digits_are_wrong_codes(client):
     assert client.post("/v1/auth/login", json={**login, "otp": upcoming}).status_code == 200
 
 
-def test_verification_codes_in_other_digits_are_wrong_codes(client, outbox):
+def test_verification_and_reset_codes_in_other_digits_are_wrong_codes(client, outbox):
     r = client.post("/v1/auth/register", json={"email": "digits@example.org",
                                                 "password": PASSWORD, "full_name": "Мария"})
     assert r.status_code == 202
@@ -174,6 +174,15 @@ def test_verification_codes_in_other_digits_are_wrong_codes(client, outbox):
         assert_problem(r, 400, ("invalid_code", "validation_error"))
     assert client.post("/v1/auth/verify", json={"login": "digits@example.org",
                                                  "code": code}).status_code == 200
+    assert client.post("/v1/auth/password/forgot",
+                       json={"login": "digits@example.org"}).status_code == 202
+    code = outbox("digits@example.org")[-1]["code"]
+    reset = {"login": "digits@example.org", "password": "Odesa-Reunion-2027"}
+    for digits in (ARABIC_INDIC, FULLWIDTH):
+        r = client.post("/v1/auth/password/reset", json={**reset, "code": code.translate(digits)})
+        assert_problem(r, 400, ("invalid_code", "validation_error"))
+    assert client.post("/v1/auth/password/reset",
+                       json={**reset, "code": code}).status_code == 200
 
 
 # --- tokens signed right, claims of the wrong type ------------------------------------
