@@ -63,6 +63,16 @@ class EnumValue(fields.Enum):
         return super()._serialize(member, attr, obj, **kwargs)
 
 
+class Pattern(validate.Regexp):
+    """A pattern the whole value must match: with ``match``, a final ``$`` lets a trailing
+    newline through. The pattern itself stays ECMA-compatible for the OpenAPI document."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 # Control characters, line and paragraph separators: never part of a name, a place or a unit.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 

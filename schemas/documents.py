@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from schemas.base import EnumValue, In, Name, Out, UtcDateTime
+from schemas.base import EnumValue, In, Name, Out, Pattern, UtcDateTime
 from storage.vocabulary import (
     IDENTITY_KINDS,
     ContentType,
@@ -39,22 +39,22 @@ class DocumentOut(Out):
 
 # --- adding a document (POST /v1/cases/{id}/documents) ----------------------------------
 
-_SHA256 = re.compile(r"^[0-9a-fA-F]{64}\Z")
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 # Two or three lines of the MRZ alphabet (TD1 3 x 30, TD2 2 x 36, TD3 2 x 44).
-_MRZ = re.compile(r"^[A-Za-z0-9< ]{20,50}(?:\r?\n[A-Za-z0-9< ]{20,50}){1,2}\s*\Z")
-_ALPHA3 = re.compile(r"^[A-Z]{3}\Z")
-_DOCUMENT_NUMBER = re.compile(r"^[0-9A-Za-z\u0400-\u04FF][0-9A-Za-z\u0400-\u04FF -]{0,29}\Z")
+_MRZ = re.compile(r"^[A-Za-z0-9< ]{20,50}(?:\r?\n[A-Za-z0-9< ]{20,50}){1,2}\s*$")
+_ALPHA3 = re.compile(r"^[A-Z]{3}$")
+_DOCUMENT_NUMBER = re.compile(r"^[0-9A-Za-z\u0400-\u04FF][0-9A-Za-z\u0400-\u04FF -]{0,29}$")
 
 
 class IdentityFieldsIn(In):
-    document_number = fields.String(validate=validate.Regexp(
+    document_number = fields.String(validate=Pattern(
         _DOCUMENT_NUMBER, error="Letters, digits, spaces and hyphens, up to 30."))
     surname = Name()
     given_name = Name()
     patronymic = Name()
     birth_date = fields.Date()
     expiry_date = fields.Date()
-    nationality = fields.String(validate=validate.Regexp(
+    nationality = fields.String(validate=Pattern(
         _ALPHA3, error="Give an ISO 3166 alpha-3 code, e.g. RUS."))
 
 
@@ -85,10 +85,10 @@ class DocumentIn(In):
     kind = EnumValue(DocumentKind, required=True)
     content_type = EnumValue(ContentType, required=True)
     size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    sha256 = fields.String(required=True, validate=validate.Regexp(
+    sha256 = fields.String(required=True, validate=Pattern(
         _SHA256, error="Give the SHA-256 of the file as 64 hex digits."))
     encryption = EnumValue(Encryption, load_default=Encryption.SERVER)
-    mrz = fields.String(load_default=None, validate=validate.Regexp(
+    mrz = fields.String(load_default=None, validate=Pattern(
         _MRZ, error="Give the 2 or 3 lines of the machine readable zone."))
     # Named apart from Schema.fields; the wire name is "fields".
     kind_fields = fields.Dict(load_default=None, keys=fields.String(), data_key="fields",

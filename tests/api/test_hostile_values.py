@@ -295,6 +295,23 @@ def test_person_names_with_control_characters_are_refused(client, register_relat
     assert snapshot() == before
 
 
+def test_patterned_fields_refuse_a_trailing_newline(client, register_relative):
+    token = register_relative()[2]["access_token"]
+    before = snapshot()
+    r = client.post("/v1/cases", headers=bearer(token), json={
+        **CASE, "applicant": {**CASE["applicant"], "citizenship": "RUS\n"}})
+    assert "citizenship" in assert_problem(r, 400, "validation_error")["errors"]["applicant"]
+    r = client.post("/v1/auth/register", json={"phone": "+380441234567\n", "password": PASSWORD,
+                                                "full_name": "Мария"})
+    assert "phone" in assert_problem(r, 400, "validation_error")["errors"]
+    assert snapshot() == before
+    case_id = open_case(client, token)
+    r = client.post(f"/v1/cases/{case_id}/documents", headers=bearer(token), json={
+        "kind": "passport", "content_type": "image/jpeg", "size": 1000,
+        "sha256": "0" * 64 + "\n", "encryption": "server"})
+    assert "sha256" in assert_problem(r, 400, "validation_error")["errors"]
+
+
 # --- invented HTTP methods ------------------------------------------------------------
 
 def test_invented_methods_share_one_metrics_label(base_config):
