@@ -2,6 +2,7 @@
 one commit point."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -17,6 +18,8 @@ from services.core import unit_of_work
 from storage.db import is_read_only
 from storage.domain_errors import MalformedJson, ValidationFailed
 
+MERGED_LOCATIONS = {"json", "query", "view_args", "headers"}
+
 
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
@@ -27,7 +30,7 @@ class Parser(FlaskParser):
     def handle_error(self, error: Any, req: Any, schema: Any, *, error_status_code: Any,
                      error_headers: Any) -> None:
         messages = error.normalized_messages()
-        if isinstance(messages, dict) and set(messages) <= {"json", "query", "view_args"}:
+        if isinstance(messages, dict) and set(messages) <= MERGED_LOCATIONS:
             merged: dict[str, Any] = {}
             for part in messages.values():
                 merged.update(part if isinstance(part, dict) else {"_schema": part})
@@ -39,9 +42,21 @@ class Parser(FlaskParser):
 
     def _raw_load_json(self, req: Any) -> Any:
         try:
-            return super()._raw_load_json(req)
+            loaded = super()._raw_load_json(req)
+            if isinstance(loaded, dict | list | str) and b"\\u" in req.get_data(cache=True):
+                _refuse_lone_surrogates(loaded)
         except RecursionError:
             raise MalformedJson() from None
+        return loaded
+
+
+def _refuse_lone_surrogates(loaded: Any) -> None:
+    """A ``\\ud800`` escape without its pair parses, but is no character: text that holds
+    one can never be UTF-8 (RFC 8259 §8.2), so the body is not JSON the API takes."""
+    try:
+        json.dumps(loaded, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise MalformedJson() from None
 
 
 def reads_only(view: Callable) -> Callable:

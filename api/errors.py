@@ -9,11 +9,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from api.problem_texts import texts
-from services.audit.events import Actor, record_event
+from services.audit.events import Actor
+from services.audit.refusals import record_refusal
 from services.core import unit_of_work
 from storage.db import is_read_only, session as db, set_read_only
 from storage.domain_errors import DatabaseUnavailable, KinPassError
-from storage.vocabulary import DEFAULT_LANGUAGE, AuditOutcome, Language
+from storage.vocabulary import DEFAULT_LANGUAGE, Language
 
 log = logging.getLogger("kinpass.errors")
 
@@ -52,11 +53,12 @@ def problem(status: int, code: str, *, errors: Any = None, extra: dict[str, Any]
 
 
 def _record_refusal(status: int, code: str) -> None:
-    """Every 401 and 403 answer is in the audit log."""
+    """Every 401 and 403 answer is in the audit log (anonymous ones counted, see
+    services.audit.refusals)."""
     caller = g.get("caller")
-    record_event("access.denied", Actor(caller.account_id, caller.role) if caller else None,
-                 subject_type="endpoint", subject_id=(request.endpoint or request.path)[:64],
-                 outcome=AuditOutcome.DENIED, reason=f"{status} {code} {request.method}")
+    record_refusal(Actor(caller.account_id, caller.role) if caller else None,
+                   endpoint=(request.endpoint or request.path)[:64], status=status, code=code,
+                   method=request.method)
 
 
 def settle_refusal(status: int, code: str) -> None:

@@ -6,15 +6,16 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, url_for
 from pythonjsonlogger.json import JsonFormatter
 from werkzeug.exceptions import RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 
 from services.audit.events import set_request_context
+from services.core import runtime
 from storage.db import session as db, set_read_only, start_attempt
 from storage.domain_errors import PayloadTooLarge, UnsupportedMediaType
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 BODY_METHODS = ("POST", "PUT", "PATCH")
 MAX_HEADER_BYTES, MAX_HEADERS_BYTES = 8190, 32 * 1024
@@ -44,6 +45,13 @@ def body_content_types(*types: str):
         view._kinpass_content_types = types
         return view
     return decorator
+
+
+def public_url(endpoint: str, **values: object) -> str:
+    """An absolute URL clients follow, under KINPASS_PUBLIC_URL: never built from the
+    request's Host or X-Forwarded-* headers, which any client may set."""
+    path = url_for(endpoint, **values)[len(request.script_root):]
+    return runtime.get().settings.base_url + path
 
 
 def _begin_request() -> None:

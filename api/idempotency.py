@@ -30,7 +30,7 @@ from services.core import idempotency, unit_of_work
 from storage.domain_errors import KinPassError, ValidationFailed
 
 HEADER = "Idempotency-Key"
-KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}\Z")
 
 log = logging.getLogger("kinpass.idempotency")
 

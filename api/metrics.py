@@ -31,6 +31,10 @@ REQUESTS = Counter("kinpass_http_requests_total", "HTTP requests",
 LATENCY = Histogram("kinpass_http_request_duration_seconds", "HTTP request latency",
                     ["endpoint"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10))
 
+# A method nobody serves is one label, whatever a client invents (one series per name
+# would grow the scrape without bound).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 blp = Blueprint("metrics", __name__, description="Operations")
 
 
@@ -55,7 +59,8 @@ class OutboxCollector(Collector):
 
 def _observe(response: Response) -> Response:
     endpoint = request.endpoint or "unmatched"
-    REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+    method = request.method if request.method in METHODS else "other"
+    REQUESTS.labels(method, endpoint, str(response.status_code)).inc()
     started = g.get("started")  # set first thing by api.http
     if started is not None:
         LATENCY.labels(endpoint).observe(time.perf_counter() - started)

@@ -38,8 +38,19 @@ def init_tokens(app: Flask, secret: bytes, issuer: str) -> None:
 def _verified_claims(token: str, secret: bytes, issuer: str) -> dict[str, Any]:
     """Signature, audience, issuer and lifetime, checked once per token: a client sends the
     same access token with every request of its quarter hour. Failures are not kept."""
-    return pyjwt.decode(token, secret, algorithms=["HS256"], audience=AUDIENCE,
-                        issuer=issuer, options={"require": list(REQUIRED_CLAIMS)})
+    claims = pyjwt.decode(token, secret, algorithms=["HS256"], audience=AUDIENCE,
+                          issuer=issuer, options={"require": list(REQUIRED_CLAIMS)})
+    if not _well_typed(claims):
+        raise pyjwt.InvalidTokenError("a claim of the wrong type")
+    return claims
+
+
+def _well_typed(claims: dict[str, Any]) -> bool:
+    """The claims as this server issues them: whole seconds, and strings for the rest (a
+    token signed with the right key may still carry anything)."""
+    times = all(type(claims[name]) is int for name in ("exp", "iat", "nbf"))
+    texts = all(type(claims[name]) is str for name in ("sub", "sid", "type"))
+    return times and texts and type(claims.get("jti", "")) is str
 
 
 def verify_bearer(authorization: str | None, *, refresh: bool = False) -> dict[str, Any]:
@@ -53,7 +64,7 @@ def verify_bearer(authorization: str | None, *, refresh: bool = False) -> dict[s
         claims = _verified_claims(token, config["JWT_SECRET_KEY"], config["JWT_DECODE_ISSUER"])
     except pyjwt.ExpiredSignatureError:
         raise TokenExpired() from None
-    except pyjwt.PyJWTError:
+    except (pyjwt.PyJWTError, TypeError, ValueError, OverflowError):
         raise Unauthorized() from None
     if claims["exp"] <= time.time():  # verified earlier, expired since
         raise TokenExpired()

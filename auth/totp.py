@@ -19,7 +19,7 @@ def provisioning_uri(secret: str, account_name: str, issuer: str = "KinPass") ->
 
 def matching_step(secret: str, code: str, now: float | None = None) -> int | None:
     """The time step the code belongs to (now, one before or one after), or None."""
-    if not (isinstance(code, str) and len(code) == 6 and code.isdigit()):
+    if not (isinstance(code, str) and len(code) == 6 and code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     current = int((now if now is not None else time.time()) // STEP)

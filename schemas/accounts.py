@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import EnumValue, In, Name, Out, UtcDateTime, validate_phone
+from schemas.base import EnumValue, In, Name, Out, UtcDateTime, printable_text, validate_phone
 from storage.vocabulary import STAFF_ROLES, AccountStatus, Language, Role
 
 
@@ -10,7 +10,8 @@ class RegisterIn(In):
     email = fields.Email(load_default=None, validate=validate.Length(max=254))
     phone = fields.String(load_default=None, validate=validate_phone)
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
-    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    full_name = fields.String(required=True,
+                              validate=[validate.Length(min=1, max=200), printable_text])
     language = EnumValue(Language, load_default=None)
 
     @validates_schema

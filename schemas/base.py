@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any
+from urllib.parse import unquote
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
@@ -15,7 +16,8 @@ from storage.domain_errors import problem_codes
 from storage.limits import NAME_MAX, REASON_MAX
 from storage.vocabulary import CiphertextFault, DocumentKind, Readiness
 
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+HEADER_NOT_UTF8 = "Send the text in UTF-8, as is or percent-encoded."
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}\Z")
 
 
 class In(Schema):
@@ -61,8 +63,28 @@ class EnumValue(fields.Enum):
         return super()._serialize(member, attr, obj, **kwargs)
 
 
+class Pattern(validate.Regexp):
+    """A pattern the whole value must match: with ``match``, a final ``$`` lets a trailing
+    newline through. The pattern itself stays ECMA-compatible for the OpenAPI document."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+# Control characters, line and paragraph separators: never part of a name, a place or a unit.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable_text(value: str) -> None:
+    if _CONTROL.search(value):
+        raise ValidationError("Use printable characters only (no line breaks or tabs).")
+
+
 def Name(**kwargs: Any) -> fields.String:  # noqa: N802  (a field factory)
-    return fields.String(validate=validate.Length(min=1, max=NAME_MAX), **kwargs)
+    return fields.String(validate=[validate.Length(min=1, max=NAME_MAX), printable_text],
+                         **kwargs)
 
 
 def Reason(**kwargs: Any) -> fields.String:  # noqa: N802
@@ -87,6 +109,26 @@ class Cursor(fields.String):
                 cursors.decode(text)
             except ValueError:
                 raise ValidationError("Not a valid cursor.") from None
+        return text
+
+
+class HeaderText(fields.String):
+    """A header's text as the client meant it: UTF-8, sent as is (which the WSGI server
+    hands over decoded as latin-1, PEP 3333) or percent-encoded."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text = raw.encode("latin-1").decode("utf-8")
+        except UnicodeEncodeError:  # a server that decoded the header as UTF-8 already
+            text = raw
+        except UnicodeDecodeError:
+            raise ValidationError(HEADER_NOT_UTF8) from None
+        if "%" in text:
+            try:
+                text = unquote(text, errors="strict")
+            except UnicodeDecodeError:
+                raise ValidationError(HEADER_NOT_UTF8) from None
         return text
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.authorizations import AuthorizationOut
-from schemas.base import EnumValue, In, Name, Out, Reason, UtcDateTime
+from schemas.base import EnumValue, In, Name, Out, Pattern, Reason, UtcDateTime
 from schemas.documents import DocumentOut
 from schemas.prisoners import CandidateOut, PrisonerOut
 from storage.vocabulary import (
@@ -25,13 +25,13 @@ from storage.vocabulary import (
 
 # Letters of the Cyrillic or the Latin script, with spaces, hyphens and apostrophes between.
 _PERSON_NAME = re.compile(
-    r"^(?:[A-Za-z\u00C0-\u024F]+|[\u0400-\u04FF]+)"
-    r"(?:[ \-'\u2019](?:[A-Za-z\u00C0-\u024F]+|[\u0400-\u04FF]+))*$")
+    r"(?:[A-Za-z\u00C0-\u024F]+|[\u0400-\u04FF]+)"
+    r"(?:[ \-'\u2019](?:[A-Za-z\u00C0-\u024F]+|[\u0400-\u04FF]+))*")
 _ALPHA3 = re.compile(r"^[A-Z]{3}$")
 
 
 def _person_name(value: str) -> None:
-    if not _PERSON_NAME.match(value):
+    if not _PERSON_NAME.fullmatch(value):
         raise ValidationError("Use letters of the Cyrillic or the Latin script.")
     scripts = {"cyrillic" if "\u0400" <= ch <= "\u04ff" else "latin"
                for ch in value if ch.isalpha()}
@@ -59,7 +59,7 @@ class ApplicantIn(In):
     given_name = PersonName(required=True)
     patronymic = PersonName(load_default=None)
     birth_date = BirthDate(required=True)
-    citizenship = fields.String(load_default=None, validate=validate.Regexp(
+    citizenship = fields.String(load_default=None, validate=Pattern(
         _ALPHA3, error="Give an ISO 3166 alpha-3 code, e.g. RUS."))
 
 
@@ -93,7 +93,7 @@ class ApplicantPatch(In):
     given_name = PersonName()
     patronymic = PersonName(allow_none=True)
     birth_date = BirthDate()
-    citizenship = fields.String(allow_none=True, validate=validate.Regexp(
+    citizenship = fields.String(allow_none=True, validate=Pattern(
         _ALPHA3, error="Give an ISO 3166 alpha-3 code, e.g. RUS."))
 
 

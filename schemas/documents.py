@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from schemas.base import EnumValue, In, Name, Out, UtcDateTime
+from schemas.base import EnumValue, In, Name, Out, Pattern, UtcDateTime
 from storage.vocabulary import (
     IDENTITY_KINDS,
     ContentType,
@@ -47,14 +47,14 @@ _DOCUMENT_NUMBER = re.compile(r"^[0-9A-Za-z\u0400-\u04FF][0-9A-Za-z\u0400-\u04FF
 
 
 class IdentityFieldsIn(In):
-    document_number = fields.String(validate=validate.Regexp(
+    document_number = fields.String(validate=Pattern(
         _DOCUMENT_NUMBER, error="Letters, digits, spaces and hyphens, up to 30."))
     surname = Name()
     given_name = Name()
     patronymic = Name()
     birth_date = fields.Date()
     expiry_date = fields.Date()
-    nationality = fields.String(validate=validate.Regexp(
+    nationality = fields.String(validate=Pattern(
         _ALPHA3, error="Give an ISO 3166 alpha-3 code, e.g. RUS."))
 
 
@@ -85,10 +85,10 @@ class DocumentIn(In):
     kind = EnumValue(DocumentKind, required=True)
     content_type = EnumValue(ContentType, required=True)
     size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    sha256 = fields.String(required=True, validate=validate.Regexp(
+    sha256 = fields.String(required=True, validate=Pattern(
         _SHA256, error="Give the SHA-256 of the file as 64 hex digits."))
     encryption = EnumValue(Encryption, load_default=Encryption.SERVER)
-    mrz = fields.String(load_default=None, validate=validate.Regexp(
+    mrz = fields.String(load_default=None, validate=Pattern(
         _MRZ, error="Give the 2 or 3 lines of the machine readable zone."))
     # Named apart from Schema.fields; the wire name is "fields".
     kind_fields = fields.Dict(load_default=None, keys=fields.String(), data_key="fields",

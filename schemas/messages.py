@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from schemas.base import EnumValue, In, Out, UtcDateTime
+from schemas.base import EnumValue, In, Out, Pattern, UtcDateTime
 from storage.vocabulary import DevicePlatform, MessageChannel, MessageStatus
 
 DEVICE_TOKEN_MAX = 512
@@ -13,8 +13,7 @@ class DeviceIn(In):
     platform = EnumValue(DevicePlatform, required=True)
     token = fields.String(required=True,
                           validate=[validate.Length(min=1, max=DEVICE_TOKEN_MAX),
-                                    validate.Regexp(r"^[\x21-\x7e]+$",
-                                                    error="Not a device token.")])
+                                    Pattern(r"^[\x21-\x7e]+$", error="Not a device token.")])
 
     EXAMPLE = {"platform": "fcm",
                "token": "dQw4w9WgXcQ:APA91bH-example-registration-token"}  # nosec B105 (an example)

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.base import NAME_MAX, REASON_MAX, EnumValue, In, Name, Out, UtcDateTime
+from schemas.base import (
+    NAME_MAX,
+    REASON_MAX,
+    EnumValue,
+    HeaderText,
+    In,
+    Name,
+    Out,
+    UtcDateTime,
+)
 from storage.limits import REGISTRY_NUMBER_MAX
 from storage.vocabulary import PrisonerStatus
 
@@ -81,15 +90,16 @@ class PrisonerOut(Out):
 
 
 class AccessReasonHeaders(Schema):
-    """The optional ``X-Access-Reason`` header of a registry read; audited with the read."""
+    """The ``X-Access-Reason`` header of a registry read or a document's content; audited
+    with the read."""
 
     class Meta:
         unknown = EXCLUDE  # every other request header
 
-    reason = fields.String(data_key="X-Access-Reason", load_default=None,
-                           validate=validate.Length(max=REASON_MAX),
-                           metadata={"description": "Why the registry is read; kept with the "
-                                                    "read in the audit log."})
+    reason = HeaderText(data_key="X-Access-Reason", load_default=None,
+                        validate=validate.Length(max=REASON_MAX),
+                        metadata={"description": "Why the registry is read; kept with the "
+                                                 "read in the audit log."})
 
 
 class PrisonerFilters(In):

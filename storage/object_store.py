@@ -75,7 +75,10 @@ class LocalObjectStore:
         self.root = Path(root).resolve()
         self._tmp = self.root / _TMP_DIR
         try:
-            self._tmp.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # The root itself, not as a parent of .tmp: mkdir(parents=True) makes the
+            # parents with the umask's mode (0755).
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._tmp.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             raise StorageUnavailable(f"object store root unusable: {exc.strerror}") from None
 
@@ -97,7 +100,7 @@ class LocalObjectStore:
                     written += len(chunk)
                 _os(f.flush)
                 _os(os.fsync, f.fileno())
-            _os(target.parent.mkdir, mode=0o700, parents=True, exist_ok=True)
+            _os(_private_dirs, self.root, target.parent)
             _os(os.replace, tmp, target)
             _os(_fsync_dir, target.parent)
         finally:
@@ -176,6 +179,14 @@ def _os(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 def _private_opener(path: str, flags: int) -> int:
     return os.open(path, flags, 0o600)
+
+
+def _private_dirs(root: Path, directory: Path) -> None:
+    """``directory`` and every missing level between it and ``root``, each 0700."""
+    level = root
+    for part in directory.relative_to(root).parts:
+        level = level / part
+        level.mkdir(mode=0o700, exist_ok=True)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, literal, tuple_
@@ -12,6 +12,8 @@ from sqlalchemy import Select, literal, tuple_
 from storage import cursors
 from storage.db import session as db
 from storage.domain_errors import ValidationFailed
+
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -36,15 +38,20 @@ def _plain(value: Any) -> str | int:
 
 
 def _typed(value: str | int, column: Any) -> Any:
+    """A cursor's value as the column's type, within what the database can compare (a
+    forged cursor names a naive time, a year past 9999 or an integer past 64 bits)."""
     python_type = column.type.python_type
     if python_type is int:
-        if not isinstance(value, int):
+        if not isinstance(value, int) or not INT64_MIN <= value <= INT64_MAX:
             raise ValueError
         return value
     if not isinstance(value, str):
         raise ValueError
     if python_type is datetime:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError
+        return moment.astimezone(UTC)
     return uuid.UUID(value) if python_type is uuid.UUID else value
 
 
@@ -54,7 +61,7 @@ def _key(cursor: str, columns: Sequence[Any]) -> list[Any]:
         if len(values) != len(columns):
             raise ValueError
         return [_typed(v, c) for v, c in zip(values, columns, strict=True)]
-    except (ValueError, NotImplementedError):
+    except (ValueError, OverflowError, NotImplementedError):
         raise ValidationFailed(errors={"cursor": ["Not a valid cursor."]}) from None
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from flask import Response, request
+from marshmallow import ValidationError
 
 from api.blueprint import Blueprint
 from auth.roles import current_account, roles_required
+from schemas.prisoners import AccessReasonHeaders
 from services.documents import operations as documents
+from storage.domain_errors import ValidationFailed
 from storage.vocabulary import CASE_STAFF, ContentType
 
 blp = Blueprint("admin_documents", __name__, url_prefix="/v1/admin/documents",
@@ -22,6 +25,15 @@ CONTENT = {"description": "The decrypted document, with its original Content-Typ
                        for t in EXTENSIONS}}
 
 
+def _access_reason() -> str | None:
+    """The header's text as meant (the same reading as the registry's reads)."""
+    try:
+        return AccessReasonHeaders().load(
+            {k: v for k, v in request.headers.items() if k == "X-Access-Reason"})["reason"]
+    except ValidationError as exc:
+        raise ValidationFailed(errors=exc.normalized_messages()) from None
+
+
 @blp.route("/<uuid:document_id>/content", methods=["GET"])
 @roles_required(*CASE_STAFF)
 @blp.doc(parameters=[REASON_HEADER], responses={"200": CONTENT})
@@ -32,8 +44,7 @@ def get_content(document_id: UUID):
     `access_reason_required`); every read is audited with it. A shredded document is 410
     `gone`.
     """
-    content = documents.read_content(document_id, current_account(),
-                                     request.headers.get("X-Access-Reason"))
+    content = documents.read_content(document_id, current_account(), _access_reason())
     document = content.document
     name = f"document-{document.id}.{EXTENSIONS.get(document.content_type, 'bin')}"
     return Response(content.chunks, status=200, mimetype=document.content_type,

@@ -4,12 +4,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from uuid import UUID
 
-from flask import request, url_for
+from flask import request
 from werkzeug.exceptions import ClientDisconnected
 
 from api.blueprint import Blueprint, reads_only
 from api.case_guards import relative_case_in_state
-from api.http import body_content_types
+from api.http import body_content_types, public_url
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
 from schemas.documents import DocumentCreatedOut, DocumentIn, DocumentOut
@@ -39,10 +39,10 @@ def _request_chunks() -> Iterator[bytes]:
 def _with_upload(document):
     return {**{name: getattr(document, name) for name in DocumentOut().fields}, "upload": {
         "method": "PUT",
-        "url": url_for("documents.put_content", document_id=document.id, _external=True),
+        "url": public_url("documents.put_content", document_id=document.id),
         "headers": {"Content-Type": documents.upload_media_type(document)},
         "expires_at": document.upload_expires_at,
-        "tus_url": url_for("uploads.create_upload", document_id=document.id, _external=True)}}
+        "tus_url": public_url("uploads.create_upload", document_id=document.id)}}
 
 
 @blp.route("/cases/<uuid:case_id>/documents", methods=["POST"])

@@ -10,11 +10,11 @@ from datetime import datetime
 from email.utils import format_datetime
 from uuid import UUID
 
-from flask import Response, request, url_for
+from flask import Response, request
 from werkzeug.exceptions import ClientDisconnected
 
 from api.blueprint import Blueprint, reads_only
-from api.http import body_content_types
+from api.http import body_content_types, public_url
 from api.openapi import PROBLEM
 from auth.roles import current_account, roles_required
 from services.documents import resumable
@@ -127,7 +127,7 @@ def create_upload(document_id: UUID):
     assert length is not None
     upload = resumable.create_upload(document_id, current_account(), length)
     return Response(status=201, headers={
-        "Location": url_for("uploads.upload_options_of", upload_id=upload.id, _external=True),
+        "Location": public_url("uploads.upload_options_of", upload_id=upload.id),
         "Upload-Expires": _expires(upload.expires_at), "Upload-Offset": "0"})
 
 

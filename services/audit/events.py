@@ -72,6 +72,10 @@ def set_request_context(request_id: str | None, ip: str | None) -> None:
     _request.set(RequestContext(request_id, ip))
 
 
+def request_context() -> RequestContext:
+    return _request.get() or RequestContext()
+
+
 def actor_of(account: Any) -> Actor:
     if account is None:
         return ANONYMOUS
@@ -84,11 +88,14 @@ def actor_of(account: Any) -> Actor:
 
 # Ids and dates are safe to keep as written; what they surround is checked.
 _SAFE = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                   r"[0-9a-fA-F]{12}\b|\b\d{4}-\d{2}-\d{2}(?:T[\d:.]+Z?)?\b")
+                   r"[0-9a-fA-F]{12}\b|\b\d{4}-\d{2}-\d{2}(?:T[\d:.]+Z?)?\b"
+                   r"|\b(?:0[1-9]|[12]\d|3[01])\.(?:0[1-9]|1[0-2])\.(?:19|20)\d{2}\b(?![./_-]\d)")
 _JWS = re.compile(r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
-_MRZ = re.compile(r"\S*<<\S*")
-# Words holding digits, joined by single spaces or hyphens ("45 12 345678", "L898902C3").
-_NUMBERISH = re.compile(r"[^\W_]*\d[^\W_]*(?:[ -][^\W_]*\d[^\W_]*)*")
+# An MRZ, or any piece of one: a filler '<' against a letter, a digit or another filler.
+_MRZ = re.compile(r"\S*(?:<<|[A-Za-z0-9]<|<[A-Za-z0-9])\S*")
+# Words holding digits, joined by single spaces, hyphens, dots, slashes or underscores
+# ("45 12 345678", "45.12.345678", "AB/123/456", "L898902C3").
+_NUMBERISH = re.compile(r"[^\W_]*\d[^\W_]*(?:[ ./_-][^\W_]*\d[^\W_]*)*")
 _DIGITS_IN_A_SECRET = 6
 
 
@@ -135,7 +142,7 @@ def record_event(action: str, actor: Any = None, *, subject_type: str | None = N
     kept as the actor gave it, scrubbed; ``document_number_hmac`` is the `searchable_hash` of
     the document number the event concerns (`kinpass audit hash` gives it for a number)."""
     who = actor_of(actor)
-    ctx = _request.get() or RequestContext()
+    ctx = request_context()
     unit_of_work.queue_event(AuditEntry(
         at=utcnow(), actor_id=who.id, actor_role=str(who.role), action=action,
         subject_type=subject_type, subject_id=str(subject_id) if subject_id else None,

@@ -36,8 +36,8 @@ DERIVED_FIELDS = ("surname_latin", "given_name_latin", "patronymic_latin", "surn
 DEFAULT_STATUS = PrisonerStatus.HELD
 EARLIEST_BIRTH = date(1900, 1, 1)
 
-_NAME_RE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[\u0300-\u036f .'\u2019\u02bc-])*$")
-_REGISTRY_RE = re.compile(r"^[^\W_](?:[\w./#-]| (?! ))*$")
+_NAME_RE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[\u0300-\u036f .'\u2019\u02bc-])*\Z")
+_REGISTRY_RE = re.compile(r"^[^\W_](?:[\w./#-]| (?! ))*\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SPACES_RE = re.compile(r" {2,}")
 

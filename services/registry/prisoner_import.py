@@ -45,7 +45,7 @@ READ_CHUNK = 64 * 1024
 READ_ONLY_COLUMNS = frozenset(("id", "created_at", "updated_at", "surname_latin",
                                "given_name_latin", "patronymic_latin"))
 KEY_FIELDS = ("surname", "given_name", "birth_date")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 _BOM = "\ufeff"
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from api.cli import main
 from clients.reference import Client
 from tests.support.documents import document_row, empty_local_store, jpeg, live_server, open_case
+from tests.support.http import free_port
 from tests.support.proxy import cutting_proxy
 
 MiB = 1024 * 1024
@@ -33,9 +34,10 @@ def test_reference_client_resumes_through_dropped_connections(app, client, relat
     path = tmp_path / "passport.jpg"
     data = jpeg(5 * MiB + 4321)
     path.write_bytes(data)
-    with live_server(app) as base:
+    front = free_port()
+    with live_server(app, public_url=f"http://127.0.0.1:{front}") as base:
         port = int(base.rsplit(":", 1)[1])
-        with cutting_proxy(port, cut_every=3 * MiB // 2) as proxy:
+        with cutting_proxy(port, cut_every=3 * MiB // 2, listen_port=front) as proxy:
             document = Client(proxy.url, relative).upload(
                 path, case_id=case_id, kind="passport", client_side=client_side,
                 resumable=True)

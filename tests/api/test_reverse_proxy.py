@@ -27,7 +27,10 @@ CASE = {"relationship": "mother",
 def proxied(tmp_path):
     """(nginx base URL, data dir, the two instances' log files)."""
     nginx_binary()
-    with serve_kinpass(tmp_path, KINPASS_PROXY_HOPS="1") as (first, _, env, kinpass, _):
+    front = free_port()
+    with serve_kinpass(tmp_path, KINPASS_PROXY_HOPS="1",
+                       KINPASS_PUBLIC_URL=f"http://127.0.0.1:{front}") as (first, _, env,
+                                                                             kinpass, _):
         port = free_port()
         second_log = (tmp_path / "second.log").open("wb")
         second = subprocess.Popen([*kinpass, "serve"],
@@ -36,7 +39,7 @@ def proxied(tmp_path):
         try:
             wait_healthy(f"http://127.0.0.1:{port}", second)
             upstreams = [first.removeprefix("http://"), f"127.0.0.1:{port}"]
-            with run_nginx(tmp_path, upstreams, free_port()) as base:
+            with run_nginx(tmp_path, upstreams, front) as base:
                 yield base, tmp_path / "data", [tmp_path / "server.log",
                                                  tmp_path / "second.log"]
         finally:

@@ -20,6 +20,7 @@ from tusclient.uploader import Uploader
 
 from storage.sealed import seal_stream
 from tests.support import documents as docs
+from tests.support.http import free_port
 from tests.support.live import declare, document, relative_token, settled_offset
 from tests.support.proxy import cutting_proxy
 from tests.support.s3 import FAKE_AWS_ENV
@@ -45,9 +46,11 @@ def served(request, tmp_path):
             Bucket=bucket)
         env = {**FAKE_AWS_ENV, "KINPASS_STORAGE_URL": f"s3://{bucket}",
                "KINPASS_S3_ENDPOINT_URL": endpoint}
-    with serve_kinpass(tmp_path, **env) as running:
+    front = free_port()  # the cutting proxy's, and so the public URL
+    with serve_kinpass(tmp_path, KINPASS_PUBLIC_URL=f"http://127.0.0.1:{front}",
+                       **env) as running:
         base = running[0]
-        yield base, relative_token(base, tmp_path / "outbox.jsonl")
+        yield base, relative_token(base, tmp_path / "outbox.jsonl"), front
 
 
 def _port(base: str) -> int:
@@ -67,14 +70,14 @@ def _get(url: str) -> bytes:
 
 @pytest.mark.parametrize("encryption", ["server", "client"])
 def test_tuspy_resumes_an_upload_cut_mid_chunk(served, encryption):
-    base, token = served
+    base, token, front = served
     data = docs.jpeg(10 * MiB + 12_345)
     doc = declare(base, token, data, encryption=encryption)
     body = data if encryption == "server" else _sealed_for(base, doc, data)
     headers = {"Authorization": f"Bearer {token}"}
     # cut in the middle of the fourth 1 MiB chunk (past the request's headers)
-    with cutting_proxy(_port(base), cut_at=(3 * MiB + 400_000,)) as proxy:
-        client = TusClient(doc["upload"]["tus_url"].replace(base, proxy.url), headers=headers)
+    with cutting_proxy(_port(base), cut_at=(3 * MiB + 400_000,), listen_port=front) as proxy:
+        client = TusClient(doc["upload"]["tus_url"], headers=headers)
         first = Sha256Uploader(file_stream=io.BytesIO(body), client=client, chunk_size=MiB,
                                upload_checksum=False)
         with pytest.raises((TusUploadFailed, TusCommunicationError)):
@@ -97,15 +100,15 @@ def test_tuspy_resumes_an_upload_cut_mid_chunk(served, encryption):
 @pytest.mark.parametrize("encryption", ["server", "client"])
 def test_tus_js_client_resumes_an_upload_cut_mid_chunk(served, tmp_path, encryption):
     assert TUS_JS.exists(), "make install installs tus-js-client"
-    base, token = served
+    base, token, front = served
     data = docs.pdf(6 * MiB + 777)
     doc = declare(base, token, data, encryption=encryption, content_type="application/pdf")
     body = data if encryption == "server" else _sealed_for(base, doc, data)
     path = tmp_path / "upload.bin"
     path.write_bytes(body)
-    with cutting_proxy(_port(base), cut_at=(2 * MiB + 300_000,)) as proxy:
+    with cutting_proxy(_port(base), cut_at=(2 * MiB + 300_000,), listen_port=front) as proxy:
         run = subprocess.run(
-            ["node", str(NODE_UPLOAD), doc["upload"]["tus_url"].replace(base, proxy.url),
+            ["node", str(NODE_UPLOAD), doc["upload"]["tus_url"],
              token, str(path), str(MiB)],
             capture_output=True, text=True, timeout=300, check=False,
             env={"PATH": "/usr/bin:/bin"})

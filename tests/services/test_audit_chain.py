@@ -300,6 +300,15 @@ def test_searchable_hash_is_keyed_and_normalised(app):
     ("doc L898902C3 and case 3f2a1b4c-1111-2222-3333-123456789012 on 2026-03-02",
      "3f2a1b4c-1111-2222-3333-123456789012 on 2026-03-02", "L898902C3"),
     ("403 forbidden GET", "403 forbidden GET", None),
+    ("passport 45.12.3456 seen", "passport", "3456"),
+    ("certificate I-АБ/123/456 seen", "seen", "123"),
+    ("number AB_123_456 seen", "seen", "456"),
+    ("number 4512/34-56 seen", "seen", "4512"),
+    ("line ERIKSSON<ANNA seen", "seen", "ERIKSSON"),
+    ("line L898902C3<UTO7408 seen", "seen", "UTO7408"),
+    ("fragment P<UTO seen", "seen", "UTO"),
+    ("visit on 02.03.2026 and 2026-03-02 agreed", "02.03.2026 and 2026-03-02 agreed", None),
+    ("counts 1 < 2 kept", "counts 1 < 2 kept", None),
 ])
 def test_reasons_are_scrubbed_of_secrets(reason, kept, gone):
     clean = audit.scrub(reason)

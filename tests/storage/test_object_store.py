@@ -138,6 +138,22 @@ def test_local_files_are_private_and_temp_files_cleaned(tmp_path):
     assert list((store.root / ".tmp").iterdir()) == []
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o000])
+def test_local_directories_are_created_0700_whatever_the_umask(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        store = open_object_store("file://", tmp_path / "data", None)
+        key = store.new_key()
+        store.put_stream(key, [b"data"])
+    finally:
+        os.umask(previous)
+    modes = {str(path.relative_to(tmp_path)): stat.S_IMODE(path.stat().st_mode)
+             for path in (store.root, store.root / ".tmp", (store.root / key).parent)}
+    assert modes == {"data/objects": 0o700, "data/objects/.tmp": 0o700,
+                     "data/objects/docs": 0o700}, {k: oct(v) for k, v in modes.items()}
+    assert stat.S_IMODE((store.root / key).stat().st_mode) == 0o600
+
+
 def test_local_broken_root_fails_check(tmp_path):
     store = LocalObjectStore(tmp_path / "objects")
     (store.root / ".tmp").rmdir()

@@ -94,24 +94,32 @@ def stored_keys() -> list[str]:
 
 
 @contextmanager
-def max_upload(app, limit: int) -> Iterator[None]:
+def settings_changed(app, **changes) -> Iterator[None]:
+    """The app's runtime settings with ``changes``, for the duration of the block."""
     rt = app.extensions["kinpass"].runtime
     saved = rt.settings
-    rt.settings = replace(saved, max_upload_bytes=limit)
+    rt.settings = replace(saved, **changes)
     try:
         yield
     finally:
         rt.settings = saved
 
 
+def max_upload(app, limit: int):
+    return settings_changed(app, max_upload_bytes=limit)
+
+
 @contextmanager
-def live_server(app) -> Iterator[str]:
-    """The real app behind werkzeug's threaded server on loopback."""
+def live_server(app, public_url: str | None = None) -> Iterator[str]:
+    """The real app behind werkzeug's threaded server on loopback; the URLs it hands out
+    are under ``public_url`` (a proxy in front), else its own."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
+    base = f"http://127.0.0.1:{server.server_port}"
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with settings_changed(app, public_url=public_url or base):
+            yield base
     finally:
         server.shutdown()
         thread.join()

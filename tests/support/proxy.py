@@ -17,7 +17,7 @@ BUFFER = 64 * 1024
 
 class CuttingProxy:
     def __init__(self, target_port: int, *, cut_every: int | None = None,
-                 cut_at: tuple[int, ...] = ()) -> None:
+                 cut_at: tuple[int, ...] = (), listen_port: int = 0) -> None:
         self.target_port = target_port
         self.cut_every = cut_every
         self.cuts = sorted(cut_at)
@@ -25,7 +25,8 @@ class CuttingProxy:
         self.forwarded = 0  # bytes passed on to the server
         self.cut_count = 0
         self._lock = threading.Lock()
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        # A given port: the server's public URL, so that the URLs it hands out lead back here.
+        self._listener = socket.create_server(("127.0.0.1", listen_port))
         self.port = self._listener.getsockname()[1]
         self._stop = False
 
