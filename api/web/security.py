@@ -77,16 +77,22 @@ def web_role(*roles: str) -> Callable:
     return decorator
 
 
-def fresh_otp(view: Callable) -> Callable:
+def require_fresh_otp() -> None:
     """The act needs a one-time code given within the last five minutes: an older one makes
     the page ask for a fresh code (input `otp`) before anything is done."""
+    caller = g.caller
+    confirm_fresh_otp(account=caller.account, session_id=caller.session_id,
+                      otp_at=g.console_session.otp_at, otp=request.form.get("otp"),
+                      ip=request.remote_addr)
+
+
+def fresh_otp(view: Callable) -> Callable:
+    """Declare that every use of the route needs a fresh one-time code (require_fresh_otp),
+    under its role decorator."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        caller = g.caller
-        confirm_fresh_otp(account=caller.account, session_id=caller.session_id,
-                          otp_at=g.console_session.otp_at, otp=request.form.get("otp"),
-                          ip=request.remote_addr)
+        require_fresh_otp()
         return view(*args, **kwargs)
 
     wrapper._kinpass_fresh_otp = True  # type: ignore[attr-defined]

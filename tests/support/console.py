@@ -60,3 +60,17 @@ def console_login(client, staff: Staff, *, otp: str | None = None, language: str
         "csrf_token": csrf_of(page.get_data(as_text=True)), "email": staff.email,
         "password": staff.password, "otp": otp if otp is not None else staff.code()},
         headers={"Accept-Language": language})
+
+
+def page_token(client, path: str) -> str:
+    """The CSRF token of the page at ``path`` (signed-in client)."""
+    r = client.get(path, follow_redirects=True)
+    assert r.status_code == 200, r.status_code
+    return csrf_of(r.get_data(as_text=True))
+
+
+def post_form(client, path: str, data: dict, *, token_from: str | None = None):
+    """Post a console form with its session's token, read from ``token_from`` (a page; the
+    token is the session's, whichever page carries it)."""
+    token = page_token(client, token_from or "/console/")
+    return client.post(path, data={"csrf_token": token, **data})
