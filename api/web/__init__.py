@@ -6,7 +6,7 @@ from flask import Flask, g
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
-from api.web import authorization_pages, auth_pages, case_pages
+from api.web import auth_pages, authorization_pages, case_pages
 from api.web.blueprint import console
 from api.web.errors import console_http_error, console_refusal
 from api.web.i18n import init_i18n

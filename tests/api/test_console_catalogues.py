@@ -23,16 +23,21 @@ def _texts() -> set[str]:
 def test_every_console_text_has_a_ukrainian_translation():
     with (UK / "messages.po").open("rb") as f:
         catalogue = read_po(f)
-    translated = {m.id: m.string for m in catalogue if m.id}
-    texts = _texts()
+    translated = {_plain(m.id): _plain(m.string) for m in catalogue if m.id}
+    texts = {_plain(text) for text in _texts()}
     assert len(texts) > 50
-    missing = sorted(t for t in texts if not translated.get(t))
+    missing = sorted(map(str, (t for t in texts if not translated.get(t)
+                               or not all(_plain(translated[t])))))
     assert missing == [], missing
+
+
+def _plain(value):
+    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 def test_the_compiled_catalogue_is_the_edited_one():
     with (UK / "messages.po").open("rb") as f:
-        edited = {m.id: m.string for m in read_po(f) if m.id}
+        edited = {_plain(m.id): _plain(m.string) for m in read_po(f) if m.id}
     with (UK / "messages.mo").open("rb") as f:
-        compiled = {m.id: m.string for m in read_mo(f) if m.id}
+        compiled = {_plain(m.id): _plain(m.string) for m in read_mo(f) if m.id}
     assert compiled == edited, "run `make translations` and commit the .mo file"
