@@ -6,8 +6,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
-from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask import Flask, g, request
+from flask_babel import Babel, format_date, format_datetime, get_locale, get_translations
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES = ("uk", "en")
@@ -37,6 +37,21 @@ def shown_date(value: date | str | None) -> str:
     return format_date(value, "long")
 
 
+def _translations() -> Any:
+    """This request's catalogue, looked up once (a page asks for dozens of texts)."""
+    if "console_translations" not in g:
+        g.console_translations = get_translations()
+    return g.console_translations
+
+
+def _gettext(text: str) -> str:
+    return _translations().ugettext(text)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return _translations().ungettext(singular, plural, n)
+
+
 def _globals() -> dict[str, Any]:
     return {"lang": str(get_locale() or DEFAULT)}
 
@@ -45,6 +60,7 @@ def init_i18n(app: Flask) -> None:
     babel.init_app(app, default_locale=DEFAULT, default_timezone=TIMEZONE,
                    default_translation_directories=str(TRANSLATIONS),
                    locale_selector=console_locale)
+    app.jinja_env.install_gettext_callables(_gettext, _ngettext, newstyle=True)
     app.jinja_env.filters["when"] = shown_when
     app.jinja_env.filters["day"] = shown_date
     app.context_processor(_globals)

@@ -2,7 +2,9 @@
 form, its timeouts, and the headers of every page."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 
@@ -126,3 +128,46 @@ def test_ukrainian_by_default_english_on_request(client):
     english = client.get("/console/login", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert "Sign in" in english.get_data(as_text=True)
     assert "Увійти" not in english.get_data(as_text=True)
+
+
+def test_disabling_the_account_ends_its_console_session_at_once(client, make_staff):
+    officer = new_staff("officer", "officer@kinpass.example")
+    console_login(client, officer)
+    assert client.get("/console/cases").status_code == 200
+    admin = make_staff("admin")
+    r = client.post(f"/v1/admin/staff/{officer.id}/disable",
+                    headers={"Authorization": f"Bearer {admin['access_token']}"})
+    assert r.status_code == 200
+    assert client.get("/console/cases").status_code == 303
+
+
+def test_sign_out_everywhere_ends_the_api_sessions_too(app, client):
+    officer = new_staff("officer", "officer@kinpass.example")
+    api = app.test_client().post("/v1/auth/login", json={
+        "login": officer.email, "password": officer.password, "otp": officer.code()})
+    bearer = {"Authorization": f"Bearer {api.get_json()['access_token']}"}
+    console_login(client, officer)
+    token = csrf_of(client.get("/console/", follow_redirects=True).get_data(as_text=True))
+    assert client.post("/console/sessions/end", data={"csrf_token": token}).status_code == 303
+    r = app.test_client().get("/v1/me", headers=bearer)
+    assert r.status_code == 401 and r.get_json()["code"] == "token_revoked"
+    assert client.get("/console/cases").status_code == 303
+
+
+def test_every_console_route_declares_one_role_or_is_the_sign_in(app):
+    open_routes = {"console.static", "console.auth.login_form", "console.auth.login"}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("console.") and rule.endpoint not in open_routes:
+            roles = getattr(app.view_functions[rule.endpoint], "_kinpass_roles", None)
+            assert roles and not roles & {"relative", "checkpoint"}, rule.rule
+
+
+def test_every_post_form_carries_the_csrf_token():
+    templates = Path(__file__).resolve().parents[2] / "api" / "web" / "templates"
+    forms = 0
+    for path in templates.rglob("*.html"):
+        for form in re.findall(r"<form[^>]*method=\"post\".*?</form>", path.read_text(),
+                               re.S):
+            assert "csrf_field()" in form, path.name
+            forms += 1
+    assert forms >= 10
