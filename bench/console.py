@@ -18,7 +18,6 @@ import re
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
