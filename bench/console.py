@@ -7,7 +7,7 @@ Each request goes through the whole WSGI app (Flask test client, no sockets), SQ
 temporary data dir. Every page and list writes its `case.view` audit events, as the API's
 list does (100 events a page, chained at commit).
 
-Run: .venv/bin/python -m bench.console [--rounds 25]
+Run: .venv/bin/python -m bench.console [--rounds 40]
 """
 from __future__ import annotations
 
@@ -92,13 +92,16 @@ def _officer(app) -> tuple[object, dict]:
     return console, {"Authorization": f"Bearer {api['access_token']}"}
 
 
-def _p50(call: Callable[[], object], rounds: int) -> float:
-    times = []
+def _p50(calls: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """The median time of each call, over `rounds` rounds that call each once in turn (so
+    that a busy moment of a shared machine falls on all of them alike)."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(rounds):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(seconds) for name, seconds in times.items()}
 
 
 def _statements(app, call: Callable[[], object]) -> int:
@@ -148,7 +151,7 @@ def _run(rounds: int) -> None:
     }
     for call in calls.values():
         call()  # warm
-    p50 = {name: _p50(call, rounds) for name, call in calls.items()}
+    p50 = _p50(calls, rounds)
     listed = p50["JSON list of 100 cases (GET /v1/admin/cases?limit=100)"]
     case = p50["JSON case (GET /v1/admin/cases/{id})"]
     print(f"server time p50 of {rounds} requests each (SQLite, in process, one run):")
@@ -164,7 +167,7 @@ def _run(rounds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=25)
+    parser.add_argument("--rounds", type=int, default=40)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kinpass-console-") as tmp:
         os.environ.update(KINPASS_DATA_DIR=tmp, KINPASS_NOTIFIER="none")
