@@ -65,8 +65,10 @@ def confirm_fresh_otp(*, account: Account, session_id: uuid.UUID, otp_at: Any,
     `otp` (401 otp_required without one, invalid_otp for a wrong or replayed one)."""
     if otp_is_fresh(otp_at):
         return
-    check_otp(LoginAttempt(login=account.email or "", password="", otp=otp or None, ip=ip),
-              account, action="auth.reauthenticate")
+    # Only the code is judged here; the attempt carries no password.
+    attempt = LoginAttempt(login=account.email or "", password="",  # nosec B106
+                           otp=otp or None, ip=ip)
+    check_otp(attempt, account, action="auth.reauthenticate")
     db().execute(update(AuthSession).where(AuthSession.id == session_id)
                  .values(otp_at=utcnow()))
     record_event("auth.reauthenticate", account, subject_type="session",
