@@ -7,6 +7,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from setuptools.config.setupcfg import read_configuration
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "api" / "web"
@@ -41,3 +42,15 @@ def test_the_compiled_catalogue_is_the_edited_one():
     with (UK / "messages.mo").open("rb") as f:
         compiled = {_plain(m.id): _plain(m.string) for m in read_mo(f) if m.id}
     assert compiled == edited, "run `make translations` and commit the .mo file"
+
+
+def test_the_console_files_ship_in_the_package():
+    """A non-editable install (the Docker image) carries every template, asset and
+    catalogue: each is matched by a package_data pattern of `api`."""
+    patterns = read_configuration(str(ROOT / "setup.cfg"))["options"]["package_data"]["api"]
+    api = ROOT / "api"
+    shipped = {path for pattern in patterns for path in api.glob(pattern)}
+    files = [path for folder in ("templates", "static", "translations")
+             for path in (WEB / folder).rglob("*") if path.is_file()]
+    assert len(files) > 15
+    assert [str(p.relative_to(ROOT)) for p in files if p not in shipped] == []
