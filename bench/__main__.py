@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 ORDER = ["documents", "resumable", "registry", "authorizations", "audit", "audit_tree",
-         "messages", "request_cost", "load"]
+         "messages", "request_cost", "console", "load"]
 
 
 def main() -> int:

@@ -66,13 +66,16 @@ def _key(cursor: str, columns: Sequence[Any]) -> list[Any]:
 
 
 def paginate(query: Select, columns: Sequence[Any], cursor: str | None,
-             limit: int) -> Page[Any]:
-    """The page of ``query`` after ``cursor``, ascending by ``columns`` (a unique key)."""
+             limit: int, *, descending: bool = False) -> Page[Any]:
+    """The page of ``query`` after ``cursor``, ascending by ``columns`` (a unique key), or
+    descending."""
     if cursor:
         values = _key(cursor, columns)
-        query = query.where(tuple_(*columns) > tuple_(
-            *[literal(v, type_=c.type) for v, c in zip(values, columns, strict=True)]))
-    rows = list(db().execute(query.order_by(*columns).limit(limit + 1)).scalars().all())
+        key = tuple_(*columns)
+        after = tuple_(*[literal(v, type_=c.type) for v, c in zip(values, columns, strict=True)])
+        query = query.where(key < after if descending else key > after)
+    order = [column.desc() for column in columns] if descending else list(columns)
+    rows = list(db().execute(query.order_by(*order).limit(limit + 1)).scalars().all())
     if len(rows) <= limit:
         return Page(rows, None)
     rows = rows[:limit]

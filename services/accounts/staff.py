@@ -51,6 +51,15 @@ def list_staff(*, cursor: str | None, limit: int) -> Page[Account]:
                     [Account.created_at, Account.id], cursor, limit)
 
 
+def staff_names(account_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The full names of the staff accounts among `account_ids` (one query)."""
+    if not account_ids:
+        return {}
+    rows = db().execute(select(Account.id, Account.full_name).where(
+        Account.id.in_(account_ids), Account.role != Role.RELATIVE))
+    return {account_id: name for account_id, name in rows}
+
+
 def disable_staff(*, account_id: uuid.UUID, actor: Any) -> Account:
     account = db().get(Account, account_id)
     if account is None or not account.is_staff:

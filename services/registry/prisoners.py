@@ -157,6 +157,12 @@ def _prisoners_query(q: str | None, birth_date: date | None, status: str | None)
     return query
 
 
+def prisoners_found(q: str) -> Select:
+    """The ids of the records a registry search for `q` finds (a registry number, exactly,
+    or a name in either script), as a statement to select within."""
+    return _prisoners_query(q, None, None).with_only_columns(Prisoner.id)
+
+
 def list_prisoners(*, q: str | None = None, birth_date: date | None = None,
                    status: str | None = None, cursor: str | None, limit: int, actor: Any,
                    reason: str | None = None) -> Page[Prisoner]:

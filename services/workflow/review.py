@@ -3,6 +3,7 @@ services.workflow.views."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -51,13 +52,26 @@ def _first_approval(case: Case) -> CaseDecision | None:
         .order_by(CaseDecision.at.desc(), CaseDecision.id.desc()).limit(1)).scalar_one_or_none()
 
 
+def first_approver(case: Case) -> uuid.UUID | None:
+    """Who gave the approval a case awaiting its second one has (None in other states)."""
+    if case.status != CaseStatus.APPROVAL_PENDING:
+        return None
+    first = _first_approval(case)
+    return first.by if first is not None else None
+
+
+def may_approve_second(first_by: uuid.UUID | None, actor: Any) -> bool:
+    """Four eyes: the second approval is a supervisor's, and not the first approver's."""
+    return actor.role == Role.SUPERVISOR and (first_by is None or first_by != actor.id)
+
+
 def _approval_target(case: Case, actor: Account) -> CaseStatus:
     if case.status == CaseStatus.IN_REVIEW:
         if case.prisoner_id is None:
             raise InvalidState()
         return CaseStatus.APPROVAL_PENDING
     first = _first_approval(case)
-    if actor.role != Role.SUPERVISOR or (first is not None and first.by == actor.id):
+    if not may_approve_second(first.by if first is not None else None, actor):
         record_event("case.decision", actor, subject_type="case", subject_id=case.id,
                      outcome=AuditOutcome.DENIED, reason="four_eyes_required")
         unit_of_work.keep_on_refusal()

@@ -17,6 +17,7 @@ from services.cases import states as case_states
 from services.cases.policy import ensure_relative_owns
 from services.cases.requirements import missing_documents, required_documents
 from services.workflow.case_rows import CASE_COLUMNS, read_cases
+from services.workflow.queue import ORDERS, QueueFilters, filtered
 from storage.db import session as db
 from storage.models.accounts import Account
 from storage.models.cases import Case, CaseDecision
@@ -175,11 +176,15 @@ def staff_view(case: Case, viewer: Account) -> dict[str, Any]:
 
 
 def list_queue(status: str | None = None, *, cursor: str | None, limit: int,
-               viewer: Account) -> Page[dict[str, Any]]:
-    """Submitted cases (never a draft), oldest submission first, as staff see them."""
+               viewer: Account, filters: QueueFilters | None = None) -> Page[dict[str, Any]]:
+    """Submitted cases (never a draft), oldest submission first unless `filters` orders
+    them otherwise, as staff see them."""
+    filters = filters or QueueFilters()
     query = (select(Case).where(Case.status != "draft", Case.submitted_at.is_not(None))
              .options(raiseload(Case.history)))
     if status:
         query = query.where(Case.status == status)
-    page = paginate(query, [Case.submitted_at, Case.id], cursor, limit)
+    columns, descending = ORDERS[filters.order]
+    page = paginate(filtered(query, filters), list(columns), cursor, limit,
+                    descending=descending)
     return page.map(lambda cases: staff_views(cases, viewer))

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from services.audit.events import SYSTEM, checkpoint_now, record_event
 from services.authorizations.signing_keys import active_signing_key
@@ -22,6 +20,7 @@ from storage.models.audit import AuditEvent
 from storage.models.authorizations import Authorization, Handover
 from storage.models.cases import Case, CaseDecision, CaseStatusChange, Document
 from storage.models.messages import Device
+from tests.support.statements import statements
 
 SMALL, LARGE = 2, 20
 ITEMS = LARGE + 1  # every list has more than a large page, so both pages are full
@@ -140,20 +139,6 @@ def list_routes(app, client) -> list[tuple[str, str, tuple[str, ...]]]:
             view = app.view_functions[rules[path].endpoint]
             routes.append((path, rules[path].rule, tuple(sorted(view._kinpass_roles))))
     return sorted(routes)
-
-
-@contextmanager
-def statements(engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_list_statements_do_not_grow_with_the_page(app, client, world, make_staff):

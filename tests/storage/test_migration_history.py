@@ -28,6 +28,8 @@ RELEASED = {
         "604c67dfc409ad8e60aa24bf9c94d1c13d67e26b2649ac749b587ac6abcd5ff3",
     "0008_authorizations_sealed.py":
         "6c4db465741df167c0e195a10c57f3591997cb4c6a498a255fc1485ffd46ef79",
+    "0009_session_second_factor.py":
+        "29c623d950b2b954d7c45417f47e53304048f651618f5fb208d819e5bb989c73",
 }
 
 
