@@ -11,7 +11,7 @@ from flask import Response, g, request
 from api.web.session_cookie import csrf_matches, read_session
 from auth.roles import Caller
 from services.accounts.session_checks import confirm_fresh_otp, resume_session
-from storage.domain_errors import Forbidden, Unauthorized
+from storage.domain_errors import Forbidden, KinPassError, Unauthorized
 from storage.vocabulary import Role
 
 # The console is for staff who work at a desk; relatives and checkpoints have their own apps.
@@ -32,6 +32,10 @@ class CsrfRefused(Forbidden):
 def check_csrf() -> None:
     if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_matches(
             request.form.get("csrf_token")):
+        try:
+            console_caller()  # a signed-in caller's refusal is hers in the log, not anonymous
+        except KinPassError:
+            pass
         raise CsrfRefused()
 
 
