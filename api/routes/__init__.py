@@ -7,6 +7,7 @@ from api.routes import (
     authorizations,
     cases,
     checkpoint,
+    checkpoint_app,
     devices,
     documents,
     encryption_keys,
@@ -37,4 +38,5 @@ ROUTES = [
     admin_documents.blp,
     encryption_keys.blp,
     reference.blp,
+    checkpoint_app.blp,
 ]
