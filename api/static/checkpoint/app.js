@@ -119,7 +119,15 @@ async function askServer(scan) {
 }
 
 async function check(raw) {
-  const token = String(raw).trim();
+  document.body.dataset.checking = "true";
+  try {
+    await checkToken(String(raw).trim());
+  } finally {
+    delete document.body.dataset.checking;
+  }
+}
+
+async function checkToken(token) {
   if (navigator.onLine && (!state.revocations || now() - state.revocations.iat > 60)) await refreshDocuments();
   let local = await verifyLocally(token);
   if (local.unknownKey && navigator.onLine) {

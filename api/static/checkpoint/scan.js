@@ -58,7 +58,9 @@ export class Scanner {
   }
 
   async start() {
-    this.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    this.stream = await navigator.mediaDevices.getUserMedia({
+      // A token's QR code is dense: as many pixels as the camera gives.
+      video: { facingMode: "environment", width: { ideal: 1920 }, height: { ideal: 1440 } }, audio: false });
     this.video.srcObject = this.stream;
     this.video.hidden = false;
     await this.video.play();
