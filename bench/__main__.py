@@ -5,7 +5,7 @@ import runpy
 import sys
 from pathlib import Path
 
-ORDER = ["documents", "resumable", "registry", "authorizations", "audit", "audit_tree",
+ORDER = ["documents", "resumable", "registry", "authorizations", "checkpoint_app", "audit", "audit_tree",
          "messages", "request_cost", "load"]
 
 

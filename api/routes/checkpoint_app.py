@@ -70,7 +70,8 @@ def checkpoint_config():
 @reads_only
 @blp.doc(parameters=[ASSET_PARAMETER], responses={"200": {
     "description": "A script, style sheet, icon or manifest of the checkpoint app",
-    "content": {t: {"schema": {"type": "string"}} for t in sorted(set(ASSETS.values()))}}})
+    "content": {t: {"schema": {"type": "object" if t.endswith("+json") else "string"}}
+                for t in sorted(set(ASSETS.values()))}}})
 def checkpoint_asset(asset: str) -> Response:
     """A file of the checkpoint app.
 
