@@ -8,7 +8,7 @@ JS_STAMP := $(JS)/node_modules/.installed
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --no-emit-index-url \
 	--no-emit-trusted-host --no-emit-find-links --strip-extras
 
-.PHONY: install js lock run test lint bench clean
+.PHONY: install js lock run test lint bench clean translations
 
 # Every dependency comes from the hashed locks in requirements/ (pip refuses anything else);
 # KinPass itself is then installed, without dependencies, into this virtual environment only.
@@ -36,6 +36,16 @@ lock: $(STAMP)
 	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements/build.lock requirements/build.in
 	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements/runtime.lock setup.cfg
 	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev -o requirements/dev.lock setup.cfg
+
+# The console's catalogues: texts extracted from api/web, new ones added to every language's
+# .po for a translator, and the .po files compiled to the .mo files the server reads.
+TRANSLATIONS := api/web/translations
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F api/web/babel.cfg -k _l -o $(TRANSLATIONS)/messages.pot \
+		--no-location --omit-header --sort-output .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-location \
+		--no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(TRANSLATIONS)
 
 run: $(STAMP)
 	$(BIN)/kinpass serve

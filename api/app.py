@@ -17,6 +17,7 @@ from api.http import configure_logging, init_http
 from api.metrics import blp as metrics_blp, init_metrics
 from api.openapi import DESCRIPTION, HouseRules
 from api.routes import ROUTES
+from api.web import init_console
 from auth.tokens import init_tokens
 from schemas.base import ProblemOut
 from services.bootstrap import build_runtime
@@ -88,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in [*ROUTES, metrics_blp]:
         api.register_blueprint(blueprint)
     api.spec.components.schemas.pop("PaginationMetadata", None)  # lists page by cursor
+    init_console(app)
     init_metrics(app)
     register_error_handlers(app)
     if settings.proxy_hops:

@@ -28,6 +28,7 @@ from services.core import runtime, unit_of_work
 from storage.db import session as db, utcnow
 from storage.domain_errors import (
     AccountDisabled,
+    Forbidden,
     InvalidCode,
     InvalidCredentials,
     InvalidOtp,
@@ -105,19 +106,29 @@ def _lockout(attempt: LoginAttempt, account: Account | None) -> Exception:
                     "login limit; unlock code sent")
 
 
-def _open_session(account: Account, password: str) -> dict[str, Any]:
+def _open_session(account: Account, password: str) -> AuthSession:
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
     now = utcnow()
     auth_session = AuthSession(account_id=account.id, refresh_jti=new_jti(),
-                               last_used_at=now, expires_at=now + refresh_ttl(account))
+                               last_used_at=now, expires_at=now + refresh_ttl(account),
+                               otp_at=now if account.is_staff else None)
     db().add(auth_session)
     db().flush()
-    return issue_pair(account, auth_session)
+    return auth_session
 
 
 def login(attempt: LoginAttempt) -> dict[str, Any]:
-    """Each attempt is counted in the same atomic step that checks it against the limit."""
+    """A new session and its token pair."""
+    account, auth_session = sign_in(attempt)
+    return issue_pair(account, auth_session)
+
+
+def sign_in(attempt: LoginAttempt,
+            admit: frozenset[str] | None = None) -> tuple[Account, AuthSession]:
+    """Open a session for the attempt's account. Each attempt is counted in the same atomic
+    step that checks it against the limit. With `admit`, an account of another role is
+    refused (403) once its password is known to be right."""
     limiter = runtime.get().limiter
     slots = _Slots(keyed("login", normalize_login(attempt.login)),
                    keyed("login-ip", attempt.ip) if attempt.ip else None, time.time())
@@ -132,12 +143,14 @@ def login(attempt: LoginAttempt) -> dict[str, Any]:
                        "bad credentials")
     if account.status == AccountStatus.DISABLED:
         raise _refused(attempt, account, AccountDisabled(), "disabled")
+    if admit is not None and account.role not in admit:
+        raise _refused(attempt, account, Forbidden(), f"role {account.role} not admitted")
     if account.is_staff:
         check_otp(attempt, account)
     slots.release()
-    pair = _open_session(account, attempt.password)
+    auth_session = _open_session(account, attempt.password)
     record_event("auth.login", account, subject_type="account", subject_id=account.id)
-    return pair
+    return account, auth_session
 
 
 def unlock_login(attempt: LoginAttempt, code: str) -> dict[str, Any]:
@@ -161,9 +174,9 @@ def unlock_login(attempt: LoginAttempt, code: str) -> dict[str, Any]:
         check_otp(attempt, account)
     if ip_key:
         limiter.release(ip_key, QUARTER, at)
-    pair = _open_session(account, attempt.password)
+    auth_session = _open_session(account, attempt.password)
     record_event("auth.unlock", account, subject_type="account", subject_id=account.id)
-    return pair
+    return issue_pair(account, auth_session)
 
 
 def check_otp(attempt: LoginAttempt, account: Account, action: str = "auth.login") -> None:

@@ -53,6 +53,7 @@ class AuthSession(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    otp_at: Mapped[datetime | None]  # when its owner last gave a one-time code
 
 
 class VerificationCode(Base):

@@ -10,7 +10,7 @@ from openapi_spec_validator import validate
 
 from schemas.base import In
 from storage.domain_errors import problem_codes
-from tests.support.assurance import app_routes
+from tests.support.assurance import BROWSER_PAGES, app_routes
 from tests.support.cases import open_case
 from tests.support.http import bearer
 
@@ -23,7 +23,8 @@ def _spec_paths(spec: dict) -> set[tuple[str, str]]:
 def _app_routes(app) -> set[tuple[str, str]]:
     routes = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in ("static",) or rule.endpoint.startswith("api-docs."):
+        if rule.endpoint in ("static",) or rule.endpoint.startswith(("api-docs.",
+                                                                      *BROWSER_PAGES)):
             continue
         path = re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:

@@ -24,6 +24,8 @@ RELEASED = {
         "408f6f667f15bf82a8028c7d1346a4833152051e134d5377bb14e50884159e15",
     "0006_account_security.py":
         "cec570cdadd6f3fda71e3bbbef88a42407cb1bac3d4f95c47dce3ac7ad3a046d",
+    "0009_session_second_factor.py":
+        "8a5f6651b35207c61eada08465e49fbf2495d68da6879f49cabfd0ba2672354d",
 }
 
 

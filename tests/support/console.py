@@ -1,0 +1,62 @@
+"""Staff at the console: accounts made through the service, one-time codes that are never
+replayed, and sign-in through the console's own form (Flask test client)."""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+import pyotp
+
+from auth.totp import STEP
+from services.accounts import staff as accounts
+from services.audit.events import SYSTEM
+from services.core import unit_of_work
+from storage.db import session as db
+
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
+SESSION_COOKIE = "__Host-kinpass_session"
+
+
+@dataclass
+class Staff:
+    id: str
+    email: str
+    role: str
+    password: str
+    secret: str
+    last_step: int = field(default=0)
+
+    def code(self) -> str:
+        """A code the server has not seen yet: the current step or the next (one step of
+        drift is accepted); past that, wait for the clock."""
+        while True:
+            current = int(time.time() // STEP)
+            step = max(self.last_step + 1, current - 1)
+            if step <= current + 1:
+                self.last_step = step
+                return pyotp.TOTP(self.secret).generate_otp(step)
+            time.sleep(1)
+
+
+def new_staff(role: str, email: str) -> Staff:
+    created = accounts.create_staff(email=email, full_name=f"{role.title()} {email[:6]}",
+                                    role=role, actor=SYSTEM)
+    unit_of_work.commit()
+    db.remove()
+    return Staff(str(created["id"]), email, role, created["password"], created["totp_secret"])
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
+def console_login(client, staff: Staff, *, otp: str | None = None, language: str = "en"):
+    """Sign in through /console/login; returns the answer to the form's post."""
+    page = client.get("/console/login", headers={"Accept-Language": language})
+    return client.post("/console/login", data={
+        "csrf_token": csrf_of(page.get_data(as_text=True)), "email": staff.email,
+        "password": staff.password, "otp": otp if otp is not None else staff.code()},
+        headers={"Accept-Language": language})
