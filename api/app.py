@@ -18,6 +18,7 @@ from api.metrics import blp as metrics_blp, init_metrics
 from api.openapi import DESCRIPTION, HouseRules
 from api.routes import ROUTES
 from api.web import init_console
+from api.web.checkpoint import blp as checkpoint_web
 from auth.tokens import init_tokens
 from schemas.base import ProblemOut
 from services.bootstrap import build_runtime
@@ -90,6 +91,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
     api.spec.components.schemas.pop("PaginationMetadata", None)  # lists page by cursor
     init_console(app)
+    app.register_blueprint(checkpoint_web)
     init_metrics(app)
     register_error_handlers(app)
     if settings.proxy_hops:

@@ -6,7 +6,6 @@ from pathlib import Path
 from flask import Response, jsonify, send_from_directory
 
 from api.blueprint import Blueprint, reads_only
-from auth.tokens import STAFF_REFRESH_TTL
 from services.core import runtime
 from services.authorizations.offline import AUDIENCE
 from storage.domain_errors import NotFound
@@ -55,13 +54,12 @@ def checkpoint_page():
 def checkpoint_config():
     """The checkpoint app's settings.
 
-    The issuer and audience a token must name, the oldest revocation list the app may trust
-    (`KINPASS_REVOCATION_MAX_AGE_MINUTES`) and how long a sign-in lasts (a shift).
+    The issuer and audience a token must name, and the oldest revocation list the app may
+    trust (`KINPASS_REVOCATION_MAX_AGE_MINUTES`).
     """
     settings = runtime.get().settings
     response = jsonify({"issuer": settings.issuer, "audience": AUDIENCE,
-                        "revocation_max_age_minutes": settings.revocation_max_age_minutes,
-                        "shift_seconds": int(STAFF_REFRESH_TTL.total_seconds())})
+                        "revocation_max_age_minutes": settings.revocation_max_age_minutes})
     response.headers["Cache-Control"] = "no-cache"
     return _guarded(response)
 

@@ -37,12 +37,13 @@ def need_chromium():
 
 @contextlib.contextmanager
 def live(app) -> Iterator[str]:
-    """The test app served over HTTP on a loopback port, in threads of this process."""
+    """The test app on http://localhost:<port> (a secure context: the service worker runs and
+    __Host- cookies are kept), in threads of this process."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"http://localhost:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(timeout=10)

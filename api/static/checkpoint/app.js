@@ -110,8 +110,7 @@ function dequeue(id) {
 
 async function askServer(scan) {
   try {
-    const response = await session.authorizedFetch("/v1/checkpoint/verify", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: scan.token }) });
+    const response = await session.act("/checkpoint/verify", { token: scan.token });
     if (response.ok) scan.server = await response.json();
   } catch (error) {
     if (error instanceof session.SignInError) signedOut("Signed out: sign in again.");
@@ -174,9 +173,7 @@ async function redeem() {
   let response;
   try {
     // The same key on every try of this scan: a retry after a lost answer replays the first.
-    response = await session.authorizedFetch("/v1/checkpoint/redeem", {
-      method: "POST", headers: { "Content-Type": "application/json", "Idempotency-Key": scan.key },
-      body: JSON.stringify({ token: scan.token }) });
+    response = await session.act("/checkpoint/redeem", { token: scan.token }, { "Idempotency-Key": scan.key });
   } catch (error) {
     scan.busy = false;
     if (error instanceof session.SignInError) {
@@ -214,7 +211,8 @@ function signedOut(message) {
 
 const SIGN_IN_PROBLEMS = {
   invalid_credentials: "Wrong email or password.", otp_required: "Enter the one-time code.",
-  invalid_otp: "Wrong or already used one-time code.", not_checkpoint: "This account is not a checkpoint account.",
+  invalid_otp: "Wrong or already used one-time code.", forbidden: "This account is not a checkpoint account.",
+  offline: "Signing in needs a connection.",
   rate_limited: "Too many attempts: wait a few minutes.", account_disabled: "This account is disabled.",
 };
 
@@ -227,7 +225,7 @@ async function signIn(event) {
     return;
   }
   try {
-    await session.signIn(form.email.value.trim(), form.password.value, form.otp.value.trim(), state.config.shift_seconds);
+    await session.signIn(form.email.value.trim(), form.password.value, form.otp.value.trim());
   } catch (error) {
     $("sign-in-error").textContent = SIGN_IN_PROBLEMS[error.code] || "Signing in failed.";
     return;
@@ -265,9 +263,13 @@ function stopCamera() {
   $("camera-stop").hidden = true;
 }
 
-function connectivity() {
+async function connectivity() {
   view.network(navigator.onLine);
-  if (navigator.onLine) refreshDocuments();
+  if (navigator.onLine) {
+    await session.sync();
+    if (!$("work").hidden && !session.current()) signedOut("Signed out: sign in again.");
+    refreshDocuments();
+  }
   render();
 }
 
@@ -288,6 +290,7 @@ async function start() {
   window.addEventListener("online", connectivity);
   window.addEventListener("offline", connectivity);
   view.network(navigator.onLine);
+  if (navigator.onLine) await session.sync();  // offline, the page trusts what it kept
   view.signedIn(Boolean(session.current()));
   if (!session.current()) session.wipe();
   renderQueue();

@@ -1,9 +1,12 @@
-// The signed-in checkpoint account: its tokens live in this tab's sessionStorage only (gone
-// when the tab closes), the shift ends when the staff refresh token would, and signing out or
-// the shift's end wipes the tokens, the current scan and the queue.
+// The signed-in checkpoint account. The session itself is an HttpOnly __Host- cookie that
+// this script never sees; the page keeps only the CSRF token its posts carry and when the
+// shift ends (so that it knows, offline, that it was signed in). Signing out, the server
+// ending the session, or the shift's end wipes those, the current scan and the queue.
 
 const KEY = "kinpass.checkpoint.session";
 const QUEUE = "kinpass.checkpoint.queue";
+const PENDING = "kinpass.checkpoint.sign-out-pending";  // a sign-out made offline, to finish
+const CSRF_HEADER = "X-CSRF-Token";
 
 export class SignInError extends Error {
   constructor(code) {
@@ -20,13 +23,9 @@ function load() {
   }
 }
 
-function save(state) {
-  sessionStorage.setItem(KEY, JSON.stringify(state));
-}
-
 export function current() {
   const state = load();
-  if (!state || Date.now() >= state.shiftEndsAt) return null;
+  if (!state || !state.shiftEndsAt || Date.now() >= state.shiftEndsAt) return null;
   return state;
 }
 
@@ -43,56 +42,55 @@ async function problemCode(response) {
   }
 }
 
-function stateFrom(tokens, shiftEndsAt) {
-  return { access: tokens.access_token, refresh: tokens.refresh_token,
-           accessExpiresAt: Date.now() + (tokens.expires_in - 30) * 1000, shiftEndsAt };
+function post(path, csrf, body, extraHeaders = {}) {
+  return fetch(path, {
+    method: "POST", credentials: "same-origin", body: JSON.stringify(body ?? {}),
+    headers: { "Content-Type": "application/json", [CSRF_HEADER]: csrf || "", ...extraHeaders },
+  });
 }
 
-export async function signIn(email, password, otp, shiftSeconds) {
-  const response = await fetch("/v1/auth/login", {
-    method: "POST", headers: { "Content-Type": "application/json" }, credentials: "omit",
-    body: JSON.stringify({ login: email, password, otp }),
-  });
-  if (!response.ok) throw new SignInError(await problemCode(response));
-  const state = stateFrom(await response.json(), Date.now() + shiftSeconds * 1000);
-  const me = await fetch("/v1/me", { headers: { Authorization: `Bearer ${state.access}` }, credentials: "omit" });
-  const roles = me.ok ? (await me.json()).roles : [];
-  if (!roles.includes("checkpoint")) {
-    await fetch("/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${state.access}` } });
-    throw new SignInError("not_checkpoint");
+// What the server says about this browser's session; null when there is no connection.
+// A sign-out made offline is finished first, so the cookie left behind signs nobody in.
+export async function sync() {
+  let answer;
+  try {
+    const pending = sessionStorage.getItem(PENDING);
+    if (pending) {
+      await post("/checkpoint/logout", pending, {});
+      sessionStorage.removeItem(PENDING);
+    }
+    const response = await fetch("/checkpoint/session", { credentials: "same-origin", cache: "no-store" });
+    if (!response.ok) return null;
+    answer = await response.json();
+  } catch (error) {
+    return null;
   }
-  save(state);
-  return state;
+  if (answer.signed_in) {
+    sessionStorage.setItem(KEY, JSON.stringify({ csrf: answer.csrf_token, shiftEndsAt: Date.parse(answer.shift_ends_at) }));
+  } else {
+    wipe();
+  }
+  return answer;
 }
 
-async function refreshed(state) {
-  const response = await fetch("/v1/auth/refresh", {
-    method: "POST", headers: { Authorization: `Bearer ${state.refresh}` }, credentials: "omit",
-  });
-  if (!response.ok) {
+export async function signIn(email, password, otp) {
+  const before = await sync();
+  if (!before) throw new SignInError("offline");
+  const response = await post("/checkpoint/login", before.csrf_token, { email, password, otp });
+  if (!response.ok) throw new SignInError(await problemCode(response));
+  const after = await sync();
+  if (!after || !after.signed_in) throw new SignInError("unauthorized");
+  return after;
+}
+
+// A post on the signed-in session; a session the server has ended signs the page out.
+export async function act(path, body, extraHeaders) {
+  const state = current();
+  if (!state) throw new SignInError("signed_out");
+  const response = await post(path, state.csrf, body, extraHeaders);
+  if (response.status === 401 || response.status === 403) {
     wipe();
     throw new SignInError(await problemCode(response));
-  }
-  const next = stateFrom(await response.json(), state.shiftEndsAt);
-  save(next);
-  return next;
-}
-
-// fetch with the account's access token, refreshed when it has run out.
-export async function authorizedFetch(url, options = {}) {
-  let state = current();
-  if (!state) throw new SignInError("signed_out");
-  if (Date.now() >= state.accessExpiresAt) state = await refreshed(state);
-  const send = (s) => fetch(url, { ...options, credentials: "omit",
-                                   headers: { ...(options.headers || {}), Authorization: `Bearer ${s.access}` } });
-  let response = await send(state);
-  if (response.status === 401) {
-    const code = await problemCode(response.clone());
-    if (code !== "token_expired") {
-      wipe();
-      throw new SignInError(code);
-    }
-    response = await send(await refreshed(state));
   }
   return response;
 }
@@ -100,11 +98,12 @@ export async function authorizedFetch(url, options = {}) {
 export async function signOut() {
   const state = load();
   wipe();
-  if (state && navigator.onLine) {
+  if (state) {
     try {
-      await fetch("/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${state.access}` }, credentials: "omit" });
+      await post("/checkpoint/logout", state.csrf, {});
     } catch (error) {
-      // offline after all: the tokens are gone from this device and die with the shift
+      // offline: finished at the next connection (or the session idles out on the server)
+      sessionStorage.setItem(PENDING, state.csrf);
     }
   }
 }
