@@ -6,8 +6,8 @@ from pathlib import Path
 from flask import Response, jsonify, send_from_directory
 
 from api.blueprint import Blueprint, reads_only
-from services.core import runtime
 from services.authorizations.offline import AUDIENCE
+from services.core import runtime
 from storage.domain_errors import NotFound
 
 blp = Blueprint("checkpoint_app", __name__, description="Checkpoint app")

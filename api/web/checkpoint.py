@@ -125,7 +125,8 @@ def login():
     account, auth_session = sessions.sign_in(sessions.LoginAttempt(
         login=fields["email"][:254], password=fields["password"][:128],
         otp=fields["otp"].strip()[:10] or None, ip=request.remote_addr), admit=ADMITTED)
-    response = jsonify({"signed_in": True, "csrf_token": None,
+    # The new session's CSRF token comes from GET /checkpoint/session with the new cookie.
+    response = jsonify({"signed_in": True,
                         "shift_ends_at": auth_session.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")})
     write_session(response, auth_session.id, account.id)
     return response

@@ -271,7 +271,7 @@ def test_a_qr_code_from_the_camera(playwright, base, world, tmp_path):
         sign_in(page, base, guard())
         page.get_by_role("button", name="Scan with camera").click()
 
-        until(page, 
+        until(page,
             f"{list(WORDS)!r}.includes(document.getElementById('verdict').textContent)"
             " && !document.body.dataset.checking", 30)
         assert page.inner_text("#verdict") == "Valid"
