@@ -231,6 +231,12 @@ def test_offline_the_app_reloads_verifies_and_refuses_to_redeem(page, base, worl
     assert page.is_disabled("#redeem")
     assert "only online" in page.inner_text("#redeem-note")
     assert "IVANOVA MARIIA PETROVNA" in page.inner_text("#queue")
+    saved = page.evaluate("""(async () => (await (await caches.open('kinpass-checkpoint-v1'))
+        .keys()).map(r => new URL(r.url).pathname))()""")
+    assert "/.well-known/jwks.json" in saved and "/v1/authorizations/revocations" in saved
+    assert all(p.startswith("/checkpoint/") or p in (
+        "/.well-known/jwks.json", "/v1/authorizations/revocations") for p in saved), saved
+    assert "/checkpoint/verify" not in saved and "/checkpoint/session" not in saved
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_selector("#sign-in:not([hidden])")
     kept = page.evaluate("JSON.stringify(Object.assign({}, sessionStorage))")
@@ -256,6 +262,23 @@ def test_a_stale_list_never_says_valid(page, base, world, app):
     assert page.evaluate("document.getElementById('list-age').classList.contains('stale')")
     page.context.set_offline(False)  # online, this clock still finds every list too old
     assert paste(page, pickup["token"]) == "Not certain"
+
+
+def test_the_shift_end_signs_out_and_wipes_the_queue(page, base, world):
+    _, _, _, pickup = world.ready_pickup()
+    page.clock.install()
+    sign_in(page, base, guard())
+    controlled(page)
+    page.context.set_offline(True)
+    page.wait_for_timeout(200)
+    assert paste(page, pickup["token"]) == "Valid"
+    assert "IVANOVA" in page.inner_text("#queue")
+    page.clock.fast_forward(12 * 3600 * 1000 + 60_000)  # one tick after the shift's end
+    until(page, "!document.getElementById('sign-in').hidden")
+    assert "shift is over" in page.inner_text("#sign-in-error")
+    kept = page.evaluate("JSON.stringify(Object.assign({}, sessionStorage))")
+    assert kept == "{}"
+    assert page.inner_text("#verdict") == "" and "IVANOVA" not in page.inner_text("body")
 
 
 def test_a_qr_code_from_the_camera(playwright, base, world, tmp_path):
