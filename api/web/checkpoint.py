@@ -41,7 +41,7 @@ from storage.domain_errors import (
 )
 from storage.vocabulary import Role
 
-JSON = ("application/json",)
+JSON = None  # the API's body rules: JSON only, at most its size, read whole before the view
 CSRF_HEADER = "X-CSRF-Token"
 ADMITTED = frozenset({Role.CHECKPOINT})
 

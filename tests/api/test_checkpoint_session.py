@@ -122,6 +122,11 @@ def test_bad_bodies_are_problems(client, body):
     r = client.post("/checkpoint/verify", data=b'{"token": ', headers={
         "X-CSRF-Token": csrf, "Content-Type": "application/json"})
     assert r.status_code == 400 and r.get_json()["code"] == "malformed_json"
+    r = client.post("/checkpoint/verify", data=b"token=x", headers={
+        "X-CSRF-Token": csrf, "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 415 and r.get_json()["code"] == "unsupported_media_type"
+    r = post(client, "/checkpoint/verify", csrf, {"token": "a" * 300_000})
+    assert r.status_code == 413 and r.get_json()["code"] == "payload_too_large"
 
 
 def test_other_roles_and_bearer_tokens_are_refused(client, world, app):

@@ -143,7 +143,7 @@ async function checkToken(token) {
   const claims = local.claims;
   if (claims?.kind === "pickup") {
     const result = scan.server?.result ?? local.result;
-    if (!scan.server && !local.stale && result === "valid") enqueue(scan);
+    if (!scan.server && result === "valid") enqueue(scan);  // waits for a connection
     else if (scan.server && result !== "valid") dequeue(claims.jti);
   }
 }
