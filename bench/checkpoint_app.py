@@ -25,7 +25,8 @@ from bench.database import bench_database
 from services.authorizations.offline import OfflineVerifier
 from storage.db import utcnow
 from storage.models import Base
-from tests.support.checkpoint_app import CHROMIUM, controlled, launch, live, open_app
+from tests.support.browser import CHROMIUM, live_server
+from tests.support.checkpoint_app import controlled, launch, open_app
 
 BROWSER_VERIFY = """async ([tokens, rounds]) => {
     const v = await import('/checkpoint/verify.js');
@@ -125,7 +126,7 @@ def main() -> None:
         py_results, py_ms = python_verify(client, tokens, args.rounds)
         counted = Counted(app.wsgi_app)
         app.wsgi_app = counted
-        with live(app) as base, sync_playwright() as p:
+        with live_server(app) as base, sync_playwright() as p:
             browser = launch(p)
             try:
                 version = browser.version

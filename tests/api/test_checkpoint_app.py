@@ -13,19 +13,19 @@ from sqlalchemy import func, select
 
 from storage.db import session as db
 from storage.models import AuditEvent, Authorization
+from tests.support.browser import live_server, need_chromium
 from tests.support.checkpoint_app import (
     WORDS,
     controlled,
     guard,
     launch,
-    live,
-    need_chromium,
     open_app,
     paste,
     sign_in,
     until,
     y4m_of,
 )
+from tests.support.console import SESSION_COOKIE
 from tests.support.world import World, hours
 
 FILES = Path(__file__).resolve().parents[2] / "api" / "static" / "checkpoint"
@@ -38,7 +38,8 @@ def world(client, register_relative, make_staff):
 
 @pytest.fixture(scope="module")
 def playwright():
-    sync_api = need_chromium()
+    need_chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         yield p
 
@@ -52,7 +53,7 @@ def browser(playwright):
 
 @pytest.fixture
 def base(app):
-    with live(app) as url:
+    with live_server(app) as url:
         yield url
 
 
@@ -150,6 +151,9 @@ def test_installable_with_a_service_worker_and_no_policy_violation(page, base):
 def test_a_pasted_pickup_is_valid_then_redeemed_once(page, base, world):
     _, _, _, pickup = world.ready_pickup()
     sign_in(page, base, guard())
+    cookie = {c["name"]: c for c in page.context.cookies()}[SESSION_COOKIE]
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+    assert page.evaluate("document.cookie") == ""  # nothing of the session for a script
     assert paste(page, pickup["token"]) == "Valid"
     assert page.inner_text("#holder-document") == "L898902C3"
     assert page.inner_text("#holder-latin") == "IVANOVA MARIIA PETROVNA"

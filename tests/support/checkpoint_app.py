@@ -1,65 +1,28 @@
-"""Driving the checkpoint app in Debian's Chromium: a live server on the test app, a signed-in
-checkpoint guard, and a camera that shows a QR code (Chromium's fake capture device)."""
+"""Driving the checkpoint app in Debian's Chromium (served by tests.support.browser's
+live_server): a signed-in checkpoint guard, pasted tokens and their verdicts, the service
+worker's saved copies, and a camera that shows a QR code (Chromium's fake capture device)."""
 from __future__ import annotations
 
-import contextlib
 import io
-import os
-import shutil
-import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pyotp
-import pytest
 from PIL import Image
-from werkzeug.serving import make_server
 
-from services.accounts import staff as accounts
-from services.audit.events import SYSTEM
-from services.core import unit_of_work
-from storage.db import session as db
+from tests.support.browser import CHROMIUM
+from tests.support.console import Staff, new_staff
 
-CHROMIUM = "/usr/bin/chromium"
 WORDS = ("Valid", "Revoked", "Expired", "Not yet valid", "Redeemed", "Invalid", "Not certain")
-
-
-def need_chromium():
-    """The sync Playwright module, or a skip (a failure when KINPASS_CI is set)."""
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("KINPASS_CI"):
-            raise AssertionError("CI needs Chromium at /usr/bin/chromium (apt install chromium)")
-        pytest.skip("needs Chromium at /usr/bin/chromium")
-    return pytest.importorskip("playwright.sync_api")
-
-
-@contextlib.contextmanager
-def live(app) -> Iterator[str]:
-    """The test app on http://localhost:<port> (a secure context: the service worker runs and
-    __Host- cookies are kept), in threads of this process."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 def launch(playwright, *extra_args: str):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", *extra_args])
 
 
-def guard() -> dict:
-    """A fresh checkpoint account: {email, password, totp_secret, ...}."""
-    created = accounts.create_staff(email=f"guard-{uuid.uuid4().hex[:8]}@kinpass.example",
-                                    full_name="Guard", role="checkpoint", actor=SYSTEM)
-    unit_of_work.commit()
-    db.remove()
-    return created
+def guard() -> Staff:
+    """A fresh checkpoint account."""
+    return new_staff("checkpoint", f"guard-{uuid.uuid4().hex[:8]}@kinpass.example")
 
 
 def until(page, expression: str, timeout: float = 20) -> None:
@@ -76,11 +39,11 @@ def open_app(page, base: str) -> None:
     page.wait_for_selector("body[data-ready=true]", timeout=20_000)
 
 
-def sign_in(page, base: str, account: dict) -> None:
+def sign_in(page, base: str, staff: Staff) -> None:
     open_app(page, base)
-    page.fill("input[name=email]", account["email"])
-    page.fill("input[name=password]", account["password"])
-    page.fill("input[name=otp]", pyotp.TOTP(account["totp_secret"]).now())
+    page.fill("input[name=email]", staff.email)
+    page.fill("input[name=password]", staff.password)
+    page.fill("input[name=otp]", staff.code())
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector("#work:not([hidden])", timeout=10_000)
 
