@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from storage.db import session as db
 from storage.models import AuditEvent, Authorization
-from tests.support.browser import live_server, need_chromium
+from tests.support.browser import CHROMIUM, live_server, need_chromium
 from tests.support.checkpoint_app import (
     WORDS,
     controlled,
@@ -146,6 +146,22 @@ def test_installable_with_a_service_worker_and_no_policy_violation(page, base):
     until(page, "navigator.serviceWorker.controller !== null")
     assert page.evaluate("window.__violations") == []
     assert all(url.startswith(base) for url in requests), requests
+
+
+def test_chromium_finds_the_app_installable(playwright, base, tmp_path):
+    # A persistent profile: Chromium does not offer to install from an incognito one.
+    context = playwright.chromium.launch_persistent_context(
+        tmp_path / "profile", executable_path=CHROMIUM, args=["--no-sandbox"])
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        open_app(page, base)
+        controlled(page)
+        cdp = context.new_cdp_session(page)
+        assert cdp.send("Page.getInstallabilityErrors") == {"installabilityErrors": []}
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["errors"] == [] and manifest["url"].endswith("/manifest.webmanifest")
+    finally:
+        context.close()
 
 
 def test_a_pasted_pickup_is_valid_then_redeemed_once(page, base, world):
