@@ -7,7 +7,6 @@ from api.routes import (
     authorizations,
     cases,
     checkpoint,
-    checkpoint_app,
     devices,
     documents,
     encryption_keys,
@@ -38,5 +37,4 @@ ROUTES = [
     admin_documents.blp,
     encryption_keys.blp,
     reference.blp,
-    checkpoint_app.blp,
 ]

@@ -28,7 +28,7 @@ from tests.support.checkpoint_app import (
 from tests.support.console import SESSION_COOKIE
 from tests.support.world import World, hours
 
-FILES = Path(__file__).resolve().parents[2] / "api" / "static" / "checkpoint"
+FILES = Path(__file__).resolve().parents[2] / "api" / "web" / "checkpoint" / "static"
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from storage.domain_errors import NotFound
 
 blp = Blueprint("checkpoint_app", __name__, description="Checkpoint app")
 
-FILES = Path(__file__).resolve().parent.parent / "static" / "checkpoint"
+FILES = Path(__file__).resolve().parent / "static"
 JS, CSS = "text/javascript", "text/css"
 ASSETS = {"app.js": JS, "verify.js": JS, "session.js": JS, "scan.js": JS, "view.js": JS,
           "sw.js": JS, "jsQR.js": JS, "app.css": CSS,

@@ -1,6 +1,6 @@
 """The checkpoint app's sign-in and its two acts, on the console's session cookie.
 
-The app's page and files are in api/routes/checkpoint_app.py; these JSON endpoints are what its
+The app's page and files are served by files.py; these JSON endpoints are what its
 script calls: the session (and its CSRF token), sign-in with email, password and one-time
 code for role `checkpoint` only, sign-out, and verify and redeem on the signed-in session.
 No bearer token ever reaches the page: the session lives in an HttpOnly `__Host-` cookie, a
@@ -16,8 +16,8 @@ from flask import Response, g, jsonify, request
 from marshmallow import ValidationError
 
 from api.idempotency import idempotent
-from api.routes.checkpoint_app import CSP
 from api.web.blueprint import ConsoleBlueprint
+from api.web.checkpoint.files import CSP
 from api.web.security import console_caller
 from api.web.session_cookie import (
     clear_session,
