@@ -63,14 +63,17 @@ function presentation(scan) {
   const result = scan.redeemed ? "redeemed" : (scan.server?.result ?? scan.local.result);
   const details = result === "invalid" ? null : detailsFrom(scan);
   if (result === "valid" && scan.local.stale) {
+    const why = state.revocations
+      ? `The revocation list is older than ${state.config.revocation_max_age_minutes} minutes, so this token may have been revoked since.`
+      : "No trusted revocation list is saved, so this token may have been revoked.";
     return { word: view.NOT_CERTAIN, tone: "uncertain", details, result,
-             note: `The revocation list is older than ${state.config.revocation_max_age_minutes} minutes, so this `
-                   + "token may have been revoked since. Connect to the network to refresh the list before relying on it." };
+             note: `${why} Connect to the network to refresh the list before relying on it.` };
   }
   let note = "";
   if (scan.redeemed) note = `Redeemed just now (${scan.redeemed}). Hand over the prisoner.`;
   else if (result === "redeemed") note = "This pickup was redeemed before: do not hand over again.";
   else if (result === "valid" && !scan.server) note = "Verified on this device with the saved keys and revocation list.";
+  else if (result === "valid") note = "Verified on this device and by the server.";
   else if (result === "invalid") note = "Not a KinPass authorization, or altered.";
   return { word: view.WORDS[result], tone: result === "valid" ? "valid" : "bad", details, result, note };
 }
@@ -95,6 +98,7 @@ function renderQueue() {
 }
 
 function enqueue(scan) {
+  if (!scan.local.claims) return;  // only what this device verified itself can wait
   const holder = scan.local.claims.holder;
   const items = session.queue().filter((item) => item.id !== scan.local.claims.jti);
   items.push({ id: scan.local.claims.jti, token: scan.token, holder: `${holder.name} (${holder.name_latin})`,
