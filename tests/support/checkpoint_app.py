@@ -45,7 +45,9 @@ def sign_in(page, base: str, staff: Staff) -> None:
     page.fill("input[name=password]", staff.password)
     page.fill("input[name=otp]", staff.code())
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_selector("#work:not([hidden])", timeout=10_000)
+    until(page, "!document.getElementById('work').hidden"
+                " || document.getElementById('sign-in-error').textContent !== ''", 30)
+    assert page.is_visible("#work"), page.inner_text("#sign-in-error")
 
 
 def controlled(page) -> None:
