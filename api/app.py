@@ -18,6 +18,7 @@ from api.metrics import blp as metrics_blp, init_metrics
 from api.openapi import DESCRIPTION, HouseRules
 from api.routes import ROUTES
 from api.web import init_console
+from api.web.checkpoint import files as checkpoint_files, session as checkpoint_session
 from auth.tokens import init_tokens
 from schemas.base import ProblemOut
 from services.bootstrap import build_runtime
@@ -86,10 +87,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.spec.components.security_scheme("metricsToken", {"type": "http", "scheme": "bearer"})
-    for blueprint in [*ROUTES, metrics_blp]:
+    for blueprint in [*ROUTES, checkpoint_files.blp, metrics_blp]:
         api.register_blueprint(blueprint)
     api.spec.components.schemas.pop("PaginationMetadata", None)  # lists page by cursor
     init_console(app)
+    app.register_blueprint(checkpoint_session.blp)
     init_metrics(app)
     register_error_handlers(app)
     if settings.proxy_hops:

@@ -5,8 +5,8 @@ import runpy
 import sys
 from pathlib import Path
 
-ORDER = ["documents", "resumable", "registry", "authorizations", "audit", "audit_tree",
-         "messages", "request_cost", "console", "load"]
+ORDER = ["documents", "resumable", "registry", "authorizations", "checkpoint_app", "audit",
+         "audit_tree", "messages", "request_cost", "console", "load"]
 
 
 def main() -> int:

@@ -58,9 +58,10 @@ class Route:
         return f"{self.method} {self.rule}"
 
 
-# The browser surfaces (HTML pages on a session cookie and CSRF tokens) are not part of the
-# JSON API or its document; tests/api/test_console_*.py hold them to their own rules.
-BROWSER_PAGES = ("console.",)
+# The browser surfaces (HTML pages, and the checkpoint app's calls, on a session cookie and
+# CSRF tokens) are not part of the JSON API or its document; tests/api/test_console_*.py and
+# tests/api/test_checkpoint_session.py hold them to their own rules.
+BROWSER_PAGES = ("console.", "checkpoint_web.")
 
 
 def app_routes(app) -> list[Route]:
