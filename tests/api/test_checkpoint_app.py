@@ -219,7 +219,7 @@ def test_revoked_expired_early_altered_and_garbage(page, base, world, client):
     client.post(f"/v1/admin/authorizations/{revoked['id']}/revoke", headers=world.officer,
                 json={"reason": "lost phone"})
     _, other, _ = world.approved_case()
-    expired = world.travel(other, hours(-10), hours(-2))
+    expired = world.lapse(world.travel(other))
     _, third, _ = world.approved_case()
     early = world.travel(third, hours(2), hours(10))
     _, fourth, _ = world.approved_case()
