@@ -41,7 +41,7 @@ MRZ = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
        "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
 
 
-def _staff(client, role: str) -> dict:
+def staff_headers(client, role: str) -> dict:
     created = accounts.create_staff(email=f"{role}-{uuid.uuid4().hex[:6]}@bench.example",
                                     full_name=role, role=role, actor=SYSTEM)
     unit_of_work.commit()
@@ -53,7 +53,7 @@ def _staff(client, role: str) -> dict:
     return {"Authorization": f"Bearer {r.get_json()['access_token']}"}
 
 
-def _approved_case() -> uuid.UUID:
+def approved_case() -> uuid.UUID:
     now = utcnow()
     relative = Account(email=f"m-{uuid.uuid4().hex[:6]}@bench.example", full_name="Мария",
                        role="relative", language="ru", status="active", password_hash="x")
@@ -79,6 +79,18 @@ def _approved_case() -> uuid.UUID:
     case_id = case.id
     db.remove()
     return case_id
+
+
+def quiet_app(data_dir: str):
+    """The app on the bench's database, its schema laid, its per-request logs quiet; with
+    the database's URL."""
+    url = bench_database(data_dir)
+    app = create_app({"data_dir": data_dir, "database_url": url, "notifier": "log",
+                      "env": "development"})
+    Base.metadata.create_all(app.extensions["kinpass"].engine)
+    for name in ("kinpass.access", "kinpass.notifier", "werkzeug"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return app, url
 
 
 def _rate(count: int, seconds: float) -> float:
@@ -146,15 +158,10 @@ def main() -> None:
     parser.add_argument("--verifies", type=int, default=20000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        url = bench_database(data_dir)
-        app = create_app({"data_dir": data_dir, "database_url": url, "notifier": "log",
-                          "env": "development"})
-        Base.metadata.create_all(app.extensions["kinpass"].engine)
-        logging.getLogger("kinpass.access").setLevel(logging.WARNING)
-        logging.getLogger("kinpass.notifier").setLevel(logging.WARNING)
+        app, url = quiet_app(data_dir)
         client = app.test_client()
-        officer, checkpoint = _staff(client, "officer"), _staff(client, "checkpoint")
-        case_id = _approved_case()
+        officer, checkpoint = staff_headers(client, "officer"), staff_headers(client, "checkpoint")
+        case_id = approved_case()
         database = make_url(url).get_backend_name()
         print(f"database: {database}, {args.issues} issuances, {args.verifies} verifications")
 

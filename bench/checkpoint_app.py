@@ -14,17 +14,13 @@ the revocation list — what a phone downloads to install the app.
 from __future__ import annotations
 
 import argparse
-import logging
 import tempfile
 import time
 from datetime import UTC, timedelta
 
-from api.app import create_app
-from bench.authorizations import _approved_case, _staff
-from bench.database import bench_database
+from bench.authorizations import approved_case, quiet_app, staff_headers
 from services.authorizations.offline import OfflineVerifier
 from storage.db import utcnow
-from storage.models import Base
 from tests.support.browser import CHROMIUM, live_server
 from tests.support.checkpoint_app import controlled, launch, open_app
 
@@ -79,7 +75,7 @@ class Counted:
 
 
 def issue_tokens(client, officer: dict, count: int) -> list[str]:
-    case_id = _approved_case()
+    case_id = approved_case()
     start = utcnow().astimezone(UTC)
     body = {"kind": "travel", "valid_from": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "valid_until": (start + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -93,7 +89,8 @@ def issue_tokens(client, officer: dict, count: int) -> list[str]:
 
 def python_verify(client, tokens: list[str], rounds: int) -> tuple[dict, float]:
     verifier = OfflineVerifier(client.get("/.well-known/jwks.json").get_json(),
-                               client.get("/v1/authorizations/revocations").get_json())
+                               client.get("/v1/authorizations/revocations").get_json(),
+                               issuer=client.application.extensions["kinpass"].settings.issuer)
     results: dict[str, int] = {}
     for token in tokens:
         result = str(verifier.verify(token).result)
@@ -115,14 +112,9 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as data_dir:
-        url = bench_database(data_dir)
-        app = create_app({"data_dir": data_dir, "database_url": url, "notifier": "log",
-                          "env": "development"})
-        Base.metadata.create_all(app.extensions["kinpass"].engine)
-        logging.getLogger("kinpass.access").setLevel(logging.WARNING)
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        app, _ = quiet_app(data_dir)
         client = app.test_client()
-        tokens = issue_tokens(client, _staff(client, "officer"), args.tokens)
+        tokens = issue_tokens(client, staff_headers(client, "officer"), args.tokens)
         py_results, py_ms = python_verify(client, tokens, args.rounds)
         counted = Counted(app.wsgi_app)
         app.wsgi_app = counted
