@@ -17,6 +17,7 @@ from storage.limits import NAME_MAX, REASON_MAX
 from storage.vocabulary import CiphertextFault, DocumentKind, Readiness
 
 HEADER_NOT_UTF8 = "Send the text in UTF-8, as is or percent-encoded."
+NOT_UTF8 = "Send the text in UTF-8."
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}\Z")
 
 
@@ -130,6 +131,15 @@ class HeaderText(fields.String):
             except UnicodeDecodeError:
                 raise ValidationError(HEADER_NOT_UTF8) from None
         return text
+
+
+def sent_as_utf8(value: str) -> None:
+    """A form field the browser sent in UTF-8, as HeaderText asks of a header: werkzeug
+    leaves bytes it cannot decode as %XX escapes, and those are refused here."""
+    try:
+        unquote(value, errors="strict")
+    except UnicodeDecodeError:
+        raise ValidationError(NOT_UTF8) from None
 
 
 class PageArgs(In):

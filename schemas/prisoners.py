@@ -11,6 +11,7 @@ from schemas.base import (
     Name,
     Out,
     UtcDateTime,
+    sent_as_utf8,
 )
 from storage.limits import REGISTRY_NUMBER_MAX
 from storage.vocabulary import PrisonerStatus
@@ -100,6 +101,14 @@ class AccessReasonHeaders(Schema):
                         validate=validate.Length(max=REASON_MAX),
                         metadata={"description": "Why the registry is read; kept with the "
                                                  "read in the audit log."})
+
+
+class AccessReasonForm(In):
+    """The console's "Access reason" field: AccessReasonHeaders' rules for a form field (the
+    at least 10 characters are the content read's own rule)."""
+
+    reason = fields.String(load_default=None,
+                           validate=[validate.Length(max=REASON_MAX), sent_as_utf8])
 
 
 class PrisonerFilters(In):

@@ -6,7 +6,7 @@ from flask import Flask, g
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
-from api.web import auth_pages, authorization_pages, case_pages
+from api.web import auth_pages, authorization_pages, case_pages, document_pages
 from api.web.blueprint import console
 from api.web.errors import console_http_error, console_refusal
 from api.web.i18n import init_i18n
@@ -16,7 +16,7 @@ from api.web.vocabulary import NAMES, namer
 from services.accounts.session_checks import otp_is_fresh
 from storage.domain_errors import KinPassError
 
-PAGES = (auth_pages.blp, case_pages.blp, authorization_pages.blp)
+PAGES = (auth_pages.blp, case_pages.blp, authorization_pages.blp, document_pages.blp)
 
 console.before_request(check_csrf)
 console.after_request(page_headers)

@@ -2,6 +2,7 @@
 the decisions, each through the same services (and audit) as /v1/admin/cases."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from flask import redirect, render_template, request, url_for
@@ -22,6 +23,9 @@ from services.workflow.queue import ANY_CHECK, ORDERS, QueueFilters, status_coun
 from services.workflow.views import list_queue, staff_view
 from storage.domain_errors import ValidationFailed
 from storage.vocabulary import CASE_STAFF, STAFF_CASE_STATUSES, CaseStatus, Decision
+
+if TYPE_CHECKING:
+    from api.web.document_pages import Shown
 
 blp = ConsoleBlueprint("cases", __name__)
 PAGE = 100
@@ -61,6 +65,11 @@ def queue():
 @web_role(*CASE_STAFF)
 def case_file(case_id: UUID):
     """A case file side by side, audited as `case.view` like GET /v1/admin/cases/{id}."""
+    return case_page(case_id)
+
+
+def case_page(case_id: UUID, shown: Shown | None = None) -> str:
+    """The case file, with a document ``shown`` beside the data."""
     account = current_account()
     case = case_for_staff(case_id, account)
     first_by = case_review.first_approver(case)
@@ -72,7 +81,7 @@ def case_file(case_id: UUID):
         "console/case.html", case=view, names=names, first_by=first_by,
         may_approve=(case.status == CaseStatus.IN_REVIEW
                      or case_review.may_approve_second(first_by, account)),
-        handovers=handovers, document_kinds=DOCUMENT_KINDS,
+        handovers=handovers, document_kinds=DOCUMENT_KINDS, shown=shown,
         allowed={action: case.status in statuses
                  for action, statuses in case_states.ACTIONS.items()})
 

@@ -24,7 +24,7 @@ def _replayed_fields() -> list[tuple[str, str]]:
 
 
 def _page(status: int, code: str, errors: Any = None) -> Response:
-    message = refusal_text(code)
+    message = refusal_text(code, request.blueprint)
     if request.endpoint == LOGIN:
         response = Response(render_template("console/login.html", message=message,
                                             email=request.form.get("email", "")), status)

@@ -23,9 +23,22 @@ REFUSALS = {
     "payload_too_large": _l("The form is too large."),
     "unsupported_media_type": _l("The form could not be read."),
     "gone": _l("This is no longer available."),
+    "access_reason_required": _l("Give the reason for this access (at least 10 characters)."),
+}
+# What a refusal means on the pages of one blueprint, where the general text would mislead.
+IN_CONTEXT = {
+    "console.documents": {
+        "payload_too_large": _l("This file is too large to be shown safely. Download the "
+                                "original if you need it."),
+        "unsupported_media_type": _l("This file cannot be shown: it does not read as an "
+                                     "image or a PDF. Download the original if you need it."),
+        "invalid_ciphertext": _l("This document's stored content failed its integrity check "
+                                 "and is not shown."),
+    },
 }
 FALLBACK = _l("The request could not be completed.")
 
 
-def refusal_text(code: str) -> str:
-    return str(REFUSALS.get(code, FALLBACK))
+def refusal_text(code: str, blueprint: str | None = None) -> str:
+    text = IN_CONTEXT.get(blueprint or "", {}).get(code) or REFUSALS.get(code, FALLBACK)
+    return str(text)

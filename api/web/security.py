@@ -19,7 +19,11 @@ CONSOLE_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.AUDITOR, Role.ADM
 # Scripts, styles and images from this server only: no inline script or style, no eval.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-PAGE_HEADERS = (("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+# A page showing a document carries its images inside itself (api/web/document_pages.py).
+DOCUMENT_CSP = CSP.replace("img-src 'self'", "img-src 'self' data:")
+# An original downloaded: never run, framed or styled as a page of this origin.
+ORIGINAL_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
+PAGE_HEADERS = (("X-Content-Type-Options", "nosniff"),
                 ("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY"),
                 ("Cross-Origin-Opener-Policy", "same-origin"),
                 ("Cross-Origin-Resource-Policy", "same-origin"))
@@ -39,7 +43,14 @@ def check_csrf() -> None:
         raise CsrfRefused()
 
 
+def answer_policy(policy: str) -> None:
+    """This answer's Content-Security-Policy in place of CSP (one of the policies above)."""
+    assert policy in (DOCUMENT_CSP, ORIGINAL_CSP), policy
+    g.console_csp = policy
+
+
 def page_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = g.get("console_csp", CSP)
     for name, value in PAGE_HEADERS:
         response.headers[name] = value
     if request.endpoint != "console.static":

@@ -26,6 +26,8 @@ DOCUMENT_KINDS = {"passport": _l("passport"), "internal_passport": _l("internal 
                   "id_card": _l("ID card"), "birth_certificate": _l("birth certificate"),
                   "marriage_certificate": _l("marriage certificate"), "photo": _l("photo"),
                   "other": _l("other document")}
+DOCUMENT_STATUSES = {"pending_upload": _l("waiting for upload"), "stored": _l("stored"),
+                     "rejected": _l("rejected"), "shredded": _l("shredded")}
 RELATIONSHIPS = {"mother": _l("mother"), "father": _l("father"), "spouse": _l("spouse"),
                  "sibling": _l("sibling"), "child": _l("child"),
                  "grandparent": _l("grandparent"), "other": _l("other")}
@@ -38,6 +40,7 @@ AUTHORIZATION_STATUSES = {"active": _l("active"), "revoked": _l("revoked"),
 
 NAMES = {"role_name": ROLES, "status_name": STATUSES, "check_name": CHECKS,
          "result_name": RESULTS, "decision_name": DECISIONS, "kind_name": DOCUMENT_KINDS,
+         "document_status_name": DOCUMENT_STATUSES,
          "relationship_name": RELATIONSHIPS, "prisoner_status_name": PRISONER_STATUSES,
          "authorization_kind_name": AUTHORIZATION_KINDS,
          "authorization_status_name": AUTHORIZATION_STATUSES}

@@ -7,7 +7,9 @@ import time
 from dataclasses import dataclass, field
 
 import pyotp
+from flask import Response
 
+from api.web.session_cookie import csrf_token, write_session
 from auth.totp import STEP
 from services.accounts import staff as accounts
 from services.audit.events import SYSTEM
@@ -74,3 +76,14 @@ def post_form(client, path: str, data: dict, *, token_from: str | None = None):
     token is the session's, whichever page carries it)."""
     token = page_token(client, token_from or "/console/")
     return client.post(path, data={"csrf_token": token, **data})
+
+
+def signed_cookie(app, session_id, account_id) -> tuple[str, str]:
+    """The console cookie this server would sign for an API session, and its CSRF token: a
+    session the console's own sign-in would never have admitted (a relative's)."""
+    response = Response()
+    with app.test_request_context():
+        write_session(response, session_id, account_id)
+    value = response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    with app.test_request_context(headers={"Cookie": f"{SESSION_COOKIE}={value}"}):
+        return value, csrf_token()
