@@ -224,6 +224,18 @@ def test_a_post_without_the_csrf_token_is_refused(app, client, register_relative
     assert reads == [] and _views() == []
 
 
+def test_auditors_and_admins_do_not_see_documents(app, client, register_relative, reads):
+    _, _, passport, _ = _case(client, register_relative)
+    for role in ("auditor", "admin"):
+        browser = app.test_client()
+        assert console_login(browser, new_staff(role, f"{role}@kinpass.example")).status_code == 303
+        token = page_token(browser, "/console/")
+        r = browser.post(f"/console/documents/{passport}/show",
+                         data={"csrf_token": token, "reason": REASON})
+        assert r.status_code == 403, role
+    assert reads == [] and _views() == []
+
+
 def _session_of(email: str) -> tuple[uuid.UUID, uuid.UUID]:
     db.remove()
     account = db().execute(select(Account).where(Account.email == email)).scalar_one()
