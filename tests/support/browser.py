@@ -9,6 +9,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -100,3 +101,13 @@ def sign_in(page, base: str, staff) -> None:
     page.fill("input[name=otp]", staff.code())
     page.click("button[type=submit]")
     page.wait_for_load_state("load")
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def screenshot(page, name: str) -> None:
+    """docs/screenshots/<name>.png when KINPASS_SCREENSHOTS is set."""
+    if os.environ.get("KINPASS_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
