@@ -36,10 +36,12 @@ console = flask.Blueprint("console", __name__, url_prefix="/console",
 
 
 def limit_body() -> None:
-    """A view that takes a large body says how large: the form is read within that (an
-    upload beyond it is 413 before it is stored anywhere)."""
+    """Every console body is read within a limit before anything else looks at it: a form's
+    is the JSON bodies' (a urlencoded form is read whole, so without one a post of any size
+    would be held in memory, signed in or not); a view that takes more says how much."""
     view = current_app.view_functions.get(request.endpoint or "")
     limit = getattr(view, "_kinpass_max_bytes", None)
-    if limit is not None:
-        request.max_content_length = limit
-        request.max_form_memory_size = limit
+    if limit is None:
+        limit = current_app.extensions["kinpass"].settings.max_json_bytes
+    request.max_content_length = limit
+    request.max_form_memory_size = limit

@@ -161,6 +161,16 @@ def test_the_confirm_step_imports_the_checked_file_once(app):
     assert 'data-count="unchanged">2<' in r.get_data(as_text=True) and _count() == 2
 
 
+def test_a_file_larger_than_a_form_field_makes_the_round_trip(app):
+    rows = [f"UA-{i:05d},Шевченко,Тарас,1999-03-09,held" for i in range(1500)]
+    text = "registry_number,surname,given_name,birth_date,status\n" + "\n".join(rows) + "\n"
+    officer, _ = signed_in(app, "officer", "officer@kinpass.example")
+    fields = _confirm_fields(_upload(officer, text).get_data(as_text=True))
+    assert len(fields["content"]) > app.config["MAX_FORM_MEMORY_SIZE"]
+    r = officer.post("/console/prisoners/import/confirm", data=fields)
+    assert r.status_code == 200 and _count() == 1500
+
+
 def test_the_confirm_step_takes_only_the_file_this_session_checked(app):
     officer, _ = signed_in(app, "officer", "officer@kinpass.example")
     fields = _confirm_fields(_upload(officer, CSV).get_data(as_text=True))
@@ -185,6 +195,21 @@ def test_a_whole_file_refusal_and_a_file_too_large(app, monkeypatch):
     assert "Missing required columns" in html
     monkeypatch.setattr(registry_pages, "IMPORT_MAX_BYTES", 64)
     assert _upload(officer, CSV).status_code == 413 and _count() == 0
+
+
+def test_bodies_past_the_console_limits_are_refused(app):
+    officer, _ = signed_in(app, "officer", "officer@kinpass.example")
+    token = page_token(officer, "/console/prisoners/import")
+    big = b"registry_number,surname,given_name,birth_date\n" + b"x" * (
+        registry_pages.IMPORT_MAX_BYTES + 64 * 1024)
+    r = officer.post("/console/prisoners/import", data={
+        "csrf_token": token, "file": (io.BytesIO(big), "r.csv")},
+        content_type="multipart/form-data")
+    assert r.status_code == 413
+    r = officer.post("/console/prisoners/import/confirm", data={
+        "csrf_token": token, "seal": "0" * 64,
+        "content": "A" * (registry_pages.CONFIRM_MAX_BYTES + 1)})
+    assert r.status_code == 413 and _count() == 0
 
 
 def test_the_search_page_statements_do_not_grow_with_the_page(app):
