@@ -186,3 +186,16 @@ def test_the_events_page_statements_do_not_grow_with_the_page(app):
         counts.append(len(seen))
         assert html.count('class="audit-event"') == 3 * len(counts)
     assert counts[0] == counts[1], counts
+
+
+def test_texts_in_events_are_rendered_as_text_in_ukrainian_by_default(app):
+    hostile = "<script>alert(1)</script>"
+    record_event("test.hostile", SYSTEM, subject_type="thing", subject_id=hostile,
+                 reason=hostile)
+    unit_of_work.commit()
+    db.remove()
+    auditor, _ = signed_in(app, "auditor", "auditor@kinpass.example")
+    auditor.environ_base["HTTP_ACCEPT_LANGUAGE"] = "uk"
+    html = auditor.get("/console/audit").get_data(as_text=True)
+    assert 'data-action="test.hostile"' in html and hostile not in html
+    assert "&lt;script&gt;" in html and "Журнал аудиту" in html

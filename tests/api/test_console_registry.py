@@ -185,6 +185,12 @@ def test_the_confirm_step_takes_only_the_file_this_session_checked(app):
     r = officer.post("/console/prisoners/import/confirm", data={
         **fields, "content": "not base64!"})
     assert r.status_code == 400 and _count() == 0
+    without = {name: value for name, value in fields.items() if name != "csrf_token"}
+    assert officer.post("/console/prisoners/import/confirm", data=without).status_code == 403
+    r = officer.post("/console/prisoners/import", data={
+        "file": (io.BytesIO(CSV.encode()), "r.csv")}, content_type="multipart/form-data")
+    assert r.status_code == 403 and _count() == 0
+    assert len(_events("prisoner.import")) == 1  # the dry run's alone
 
 
 def test_a_whole_file_refusal_and_a_file_too_large(app, monkeypatch):
