@@ -233,3 +233,18 @@ def test_the_search_page_statements_do_not_grow_with_the_page(app):
         counts.append(len(seen))
         assert html.count('class="prisoner-row"') == 3 * len(counts)
     assert counts[0] == counts[1], counts
+
+
+def test_search_results_page_by_keyset(app, monkeypatch):
+    for i in range(5):
+        add_prisoner(registry_number=f"UA-80{i}")
+    officer, _ = signed_in(app, "officer", "officer@kinpass.example")
+    monkeypatch.setattr(registry_pages, "PAGE", 2)
+    html = officer.get("/console/prisoners?q=Иванов").get_data(as_text=True)
+    pages = [re.findall(r">(UA-80\d)</a>", html)]
+    while 'rel="next"' in html:
+        link = re.search(r'rel="next" href="([^"]+)"', html)[1].replace("&amp;", "&")
+        html = officer.get(link).get_data(as_text=True)
+        pages.append(re.findall(r">(UA-80\d)</a>", html))
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert sorted(n for p in pages for n in p) == [f"UA-80{i}" for i in range(5)]

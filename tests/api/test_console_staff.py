@@ -10,6 +10,7 @@ import pyotp
 import pytest
 from sqlalchemy import select, update
 
+from api.web import staff_pages
 from storage.db import session as db, utcnow
 from storage.models.accounts import Account, AuthSession
 from storage.models.audit import AuditEvent
@@ -147,3 +148,18 @@ def test_the_staff_list_statements_do_not_grow_with_the_page(app):
         counts.append(len(seen))
         assert html.count('class="staff-row"') == 1 + 3 * len(counts)
     assert counts[0] == counts[1], counts
+
+
+def test_the_list_pages_by_keyset(app, monkeypatch):
+    for i in range(4):
+        new_staff("officer", f"o{i}@kinpass.example")
+    admin, _ = signed_in(app, "admin", "admin@kinpass.example")
+    monkeypatch.setattr(staff_pages, "PAGE", 2)
+    html = admin.get("/console/staff").get_data(as_text=True)
+    pages = [re.findall(r'data-email="([^"]+)"', html)]
+    while 'rel="next"' in html:
+        html = admin.get(re.search(r'rel="next" href="([^"]+)"', html)[1]
+                         .replace("&amp;", "&")).get_data(as_text=True)
+        pages.append(re.findall(r'data-email="([^"]+)"', html))
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert len({e for p in pages for e in p}) == 5
