@@ -6,8 +6,16 @@ from flask import Flask, g
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
-from api.web import auth_pages, authorization_pages, case_pages, document_pages
-from api.web.blueprint import console
+from api.web import (
+    audit_pages,
+    auth_pages,
+    authorization_pages,
+    case_pages,
+    document_pages,
+    registry_pages,
+    staff_pages,
+)
+from api.web.blueprint import console, limit_body
 from api.web.errors import console_http_error, console_refusal
 from api.web.i18n import init_i18n
 from api.web.security import check_csrf, page_headers
@@ -16,8 +24,10 @@ from api.web.vocabulary import NAMES, namer
 from services.accounts.session_checks import otp_is_fresh
 from storage.domain_errors import KinPassError
 
-PAGES = (auth_pages.blp, case_pages.blp, authorization_pages.blp, document_pages.blp)
+PAGES = (auth_pages.blp, case_pages.blp, authorization_pages.blp, document_pages.blp,
+         registry_pages.blp, audit_pages.blp, staff_pages.blp)
 
+console.before_request(limit_body)
 console.before_request(check_csrf)
 console.after_request(page_headers)
 console.register_error_handler(KinPassError, console_refusal)

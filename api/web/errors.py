@@ -26,8 +26,9 @@ def _replayed_fields() -> list[tuple[str, str]]:
 def _page(status: int, code: str, errors: Any = None) -> Response:
     message = refusal_text(code, request.blueprint)
     if request.endpoint == LOGIN:
+        email = request.form.get("email", "") if status != 413 else ""  # 413: never read
         response = Response(render_template("console/login.html", message=message,
-                                            email=request.form.get("email", "")), status)
+                                            email=email), status)
         keep_login_nonce(response)
         return response
     if code in OTP_CODES and g.get("caller") is not None and request.method == "POST":

@@ -15,10 +15,15 @@ from storage.domain_errors import ValidationFailed
 KYIV = ZoneInfo(TIMEZONE)
 
 
-def load_form(schema: type[In], data: dict[str, Any]) -> dict[str, Any]:
-    """The form's fields as the schema loads them (empty fields left out), or 400
-    validation_error with the schema's messages."""
-    given = {name: value for name, value in data.items() if value not in ("", None, [])}
+def load_form(schema: type[In], data: dict[str, Any], *,
+              blank_is_null: bool = False) -> dict[str, Any]:
+    """The form's fields as the schema loads them (empty fields left out, or given as null
+    with ``blank_is_null``: a change that clears a field), or 400 validation_error with the
+    schema's messages."""
+    if blank_is_null:
+        given = {name: None if value in ("", None) else value for name, value in data.items()}
+    else:
+        given = {name: value for name, value in data.items() if value not in ("", None, [])}
     try:
         return schema().load(given)
     except ValidationError as error:

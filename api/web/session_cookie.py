@@ -82,3 +82,13 @@ def csrf_matches(given: str | None) -> bool:
     if read_session() is None and LOGIN_COOKIE not in request.cookies:
         return False
     return hmac.compare_digest(given.encode(), csrf_token().encode())
+
+
+def session_seal(purpose: str, data: bytes) -> str:
+    """A MAC over ``data`` that only this browser's session can have been given: what a page
+    hands the browser to send back unchanged is known, when it comes back, to be the same."""
+    found = read_session()
+    subject = found[0].bytes if found else b""
+    digest = hashlib.sha256(data).digest()
+    return hmac.new(_key(), f"seal:{purpose}:".encode() + subject + digest,
+                    hashlib.sha256).hexdigest()

@@ -37,13 +37,17 @@ AUTHORIZATION_KINDS = {"travel": _l("travel authorization"),
                        "pickup": _l("pickup authorization")}
 AUTHORIZATION_STATUSES = {"active": _l("active"), "revoked": _l("revoked"),
                           "redeemed": _l("redeemed"), "expired": _l("expired")}
+AUDIT_OUTCOMES = {"success": _l("success"), "denied": _l("denied"), "failure": _l("failure")}
+ACCOUNT_STATUSES = {"active": _l("enabled"), "disabled": _l("disabled"),
+                    "pending_verification": _l("not verified")}
 
 NAMES = {"role_name": ROLES, "status_name": STATUSES, "check_name": CHECKS,
          "result_name": RESULTS, "decision_name": DECISIONS, "kind_name": DOCUMENT_KINDS,
          "document_status_name": DOCUMENT_STATUSES,
          "relationship_name": RELATIONSHIPS, "prisoner_status_name": PRISONER_STATUSES,
          "authorization_kind_name": AUTHORIZATION_KINDS,
-         "authorization_status_name": AUTHORIZATION_STATUSES}
+         "authorization_status_name": AUTHORIZATION_STATUSES,
+         "outcome_name": AUDIT_OUTCOMES, "account_status_name": ACCOUNT_STATUSES}
 
 
 def namer(table: dict) -> object:

@@ -171,3 +171,15 @@ def test_every_post_form_carries_the_csrf_token():
             assert "csrf_field()" in form, path.name
             forms += 1
     assert forms >= 10
+
+
+def test_a_post_past_the_form_limit_is_refused_unread(app, client):
+    huge = {"email": "a@kinpass.example", "x": "A" * 300_000}
+    r = client.post("/console/login", data=huge, headers={"Accept-Language": "en"})
+    assert r.status_code == 413 and "The form is too large." in r.get_data(as_text=True)
+    officer = new_staff("officer", "officer@kinpass.example")
+    console_login(client, officer)
+    token = csrf_of(client.get("/console/cases").get_data(as_text=True))
+    r = client.post("/console/logout", data={"csrf_token": token, "x": "A" * 300_000})
+    assert r.status_code == 413
+    assert db().execute(select(AuthSession.revoked_at)).scalar_one() is None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from dataclasses import dataclass, field
 
+import jwt
 import pyotp
 from flask import Response
 
@@ -47,6 +49,28 @@ def new_staff(role: str, email: str) -> Staff:
     unit_of_work.commit()
     db.remove()
     return Staff(str(created["id"]), email, role, created["password"], created["totp_secret"])
+
+
+def signed_in(app, role: str, email: str):
+    """A fresh client signed in to the console as a new staff member of ``role``, its
+    pages in English."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    staff = new_staff(role, email)
+    assert console_login(client, staff).status_code == 303
+    return client, staff
+
+
+def console_cookie_for(app, client, access_token: str) -> None:
+    """Give ``client`` a console cookie naming the API session of ``access_token``: how a
+    relative or a checkpoint, whom the console's sign-in refuses, reaches a page's role
+    check."""
+    claims = jwt.decode(access_token, options={"verify_signature": False})
+    response = Response()
+    with app.test_request_context():
+        write_session(response, uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"]))
+    value = response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    client.set_cookie(SESSION_COOKIE, value)
 
 
 def csrf_of(html: str) -> str:
