@@ -32,11 +32,14 @@ class Staff:
     last_step: int = field(default=0)
 
     def code(self) -> str:
-        """A code the server has not seen yet: the current step or the next (one step of
-        drift is accepted); past that, wait for the clock."""
+        """A code the server has not seen yet, from the steps it accepts (one step of drift
+        either way); the step before only while it stays valid for at least 10 s more (a
+        slow sign-in must not outlive its code); past that, wait for the clock."""
         while True:
-            current = int(time.time() // STEP)
-            step = max(self.last_step + 1, current - 1)
+            now = time.time()
+            current = int(now // STEP)
+            oldest = current - 1 if STEP - now % STEP > 10 else current
+            step = max(self.last_step + 1, oldest)
             if step <= current + 1:
                 self.last_step = step
                 return pyotp.TOTP(self.secret).generate_otp(step)
