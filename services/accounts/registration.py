@@ -134,8 +134,18 @@ def _bind(registration: Registration, contact: str) -> Account:
     return account
 
 
+def _one_verification_at_a_time(contact: str) -> None:
+    """Wait for the other verifications of this contact (PostgreSQL; SQLite runs writers one
+    at a time): each holds its registrations, taken in one order, so the next one sees the
+    account the first made instead of colliding with it on the contact's unique index."""
+    db().execute(select(Registration.id)
+                 .where(_registration_column(contact_kind(contact)) == contact)
+                 .order_by(Registration.id).with_for_update(key_share=True))
+
+
 def verify_account(*, login: str, code: str, registration: uuid.UUID | None = None) -> None:
     login = normalize_login(login)
+    _one_verification_at_a_time(login)
     taken = db().execute(select(Account.id).where(
         account_column(contact_kind(login)) == login)).first() is not None
     candidates = [] if taken else _pending_codes(login, registration_id=registration)
