@@ -4,6 +4,7 @@ like a request; several senders share the outbox safely (services.messages.deliv
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from services.messages.delivery import (
 )
 from storage.db import is_read_only, session as db, set_read_only
 from storage.delivery_errors import DeferredError, DeliveryError
+from storage.webhooks import close_connections
 
 POLL_SECONDS = 1.0
 # A gateway takes tens to hundreds of milliseconds a message: a claimed batch goes out this
@@ -27,6 +29,20 @@ POLL_SECONDS = 1.0
 SEND_AT_ONCE = 4
 
 log = logging.getLogger("kinpass.sender")
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _sending_pool() -> ThreadPoolExecutor:
+    """The threads a batch goes out on, kept for the process's life (a forked worker makes
+    its own), so their gateway connections stay open between batches."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(SEND_AT_ONCE,
+                                                     thread_name_prefix="kinpass-send"))
+        return _pool[1]
 
 
 def _send(message: Claimed) -> tuple[uuid.UUID, DeliveryError | None]:
@@ -64,9 +80,7 @@ def deliver_due(now: datetime | None = None) -> int:
     if len(claimed) == 1:
         outcomes = [_send(claimed[0])]
     else:
-        with ThreadPoolExecutor(min(SEND_AT_ONCE, len(claimed)),
-                                thread_name_prefix="kinpass-send") as pool:
-            outcomes = list(pool.map(_send, claimed))
+        outcomes = list(_sending_pool().map(_send, claimed))
     try:
         record_outcomes(outcomes, now)
         unit_of_work.commit()
@@ -100,6 +114,7 @@ class Sender(threading.Thread):
     def stop(self) -> None:
         self._stopping.set()
         self.join(timeout=30)
+        close_connections()
 
 
 def start_sender() -> Sender:

@@ -77,9 +77,28 @@ def send_code(*, purpose: CodePurpose, channel: ContactKind, to: str, language: 
               template: str, registration_id: uuid.UUID | None = None,
               account_id: uuid.UUID | None = None) -> None:
     """A new code kills the earlier ones of the same purpose, contact and owner."""
-    now = utcnow()
     owner = (ContactCode.registration_id == registration_id if registration_id
              else ContactCode.account_id == account_id)
+    code = _new_code(purpose, channel, owner, registration_id=registration_id,
+                     account_id=account_id)
+    notify(to, template, language, code=code)
+
+
+def rehearse_code(*, purpose: CodePurpose, channel: ContactKind, to: str, language: str,
+                  template: str | None) -> None:
+    """What `send_code` costs, for a contact that is sent no code (unknown, or already
+    verified): the same statements and, given a template, the same sealed outbox row, none
+    of it kept."""
+    with unit_of_work.rehearsal():
+        code = _new_code(purpose, channel, ContactCode.account_id == uuid.uuid4())
+        if template:
+            notify(to, template, language, code=code)
+
+
+def _new_code(purpose: CodePurpose, channel: ContactKind, owner: ColumnElement[bool], *,
+              registration_id: uuid.UUID | None = None,
+              account_id: uuid.UUID | None = None) -> str:
+    now = utcnow()
     db().execute(update(ContactCode).where(
         owner, ContactCode.purpose == purpose, ContactCode.channel == channel,
         ContactCode.used_at.is_(None)).values(used_at=now))
@@ -89,7 +108,7 @@ def send_code(*, purpose: CodePurpose, channel: ContactKind, to: str, language: 
                       expires_at=now + CODE_TTL)
     row.code_hash = _code_hash(row.id, code)
     db().add(row)
-    notify(to, template, language, code=code)
+    return code
 
 
 def live_codes(purpose: CodePurpose, *where: ColumnElement[bool]) -> list[ContactCode]:

@@ -10,6 +10,7 @@ from services.accounts.contacts import (
     live_codes,
     match_code,
     normalize_login,
+    rehearse_code,
     send_code,
 )
 from services.accounts.registration import check_password_policy
@@ -19,7 +20,7 @@ from services.core import unit_of_work
 from services.messages.outbox import notify
 from storage.domain_errors import InvalidCode, InvalidCredentials, KinPassError
 from storage.models.accounts import Account, ContactCode
-from storage.vocabulary import AccountStatus, AuditOutcome, CodePurpose
+from storage.vocabulary import DEFAULT_LANGUAGE, AccountStatus, AuditOutcome, CodePurpose
 
 
 def _tell_password_changed(account: Account) -> None:
@@ -35,6 +36,12 @@ def forgot_password(*, login: str, ip: str | None) -> None:
     passwords.spend_hash_work()
     account = find_by_login(login)
     if account is None or account.status != AccountStatus.ACTIVE:
+        rehearse_code(purpose=CodePurpose.RESET, channel=contact_kind(login), to=login,
+                      language=account.language if account else DEFAULT_LANGUAGE,
+                      template="password_reset_code")
+        record_event("account.password_forgot", None, subject_type="account",
+                     subject_id=account.id if account else None,
+                     outcome=AuditOutcome.FAILURE, reason="no active account")
         return
     send_code(purpose=CodePurpose.RESET, channel=contact_kind(login), to=login,
               language=account.language, template="password_reset_code",

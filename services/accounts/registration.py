@@ -17,6 +17,7 @@ from services.accounts.contacts import (
     live_codes,
     match_code,
     normalize_login,
+    rehearse_code,
     send_code,
 )
 from services.audit.events import record_event
@@ -65,6 +66,13 @@ def _send_verification(registration: Registration, contact: str) -> None:
               template="verification_code_contested" if contested else "verification_code")
 
 
+def _rehearse_verification(contact: str, *, message: bool) -> None:
+    """The work of `_send_verification` for a contact that gets no code."""
+    _pending_codes(contact)
+    rehearse_code(purpose=CodePurpose.VERIFY, channel=contact_kind(contact), to=contact,
+                  language=DEFAULT_LANGUAGE, template="verification_code" if message else None)
+
+
 def register_account(*, email: str | None, phone: str | None, password: str, full_name: str,
                      language: str | None, ip: str | None) -> uuid.UUID:
     """Every call is a new registration and hashes its password, whatever the contacts'
@@ -89,6 +97,7 @@ def register_account(*, email: str | None, phone: str | None, password: str, ful
         if owner is None:
             _send_verification(registration, contact)
             continue
+        _rehearse_verification(contact, message=False)  # its message is the notice
         notify(contact, "already_registered", owner.language)
         record_event("account.register", None, subject_type="account", subject_id=owner.id,
                      outcome=AuditOutcome.FAILURE, reason="contact already registered")
@@ -103,12 +112,14 @@ def resend_code(*, login: str, ip: str | None) -> None:
     login = normalize_login(login)
     limit_sends([login], ip)
     passwords.spend_hash_work()
-    if find_by_login(login) is not None:
-        return
+    verified = find_by_login(login) is not None
     registration = db().execute(
         select(Registration).where(_registration_column(contact_kind(login)) == login)
         .order_by(Registration.created_at.desc()).limit(1)).scalar_one_or_none()
-    if registration is None:
+    if verified or registration is None:
+        _rehearse_verification(login, message=True)
+        record_event("account.resend_code", None, subject_type="registration",
+                     outcome=AuditOutcome.FAILURE, reason="no registration waiting")
         return
     _send_verification(registration, login)
     record_event("account.resend_code", None, subject_type="registration",
@@ -134,8 +145,18 @@ def _bind(registration: Registration, contact: str) -> Account:
     return account
 
 
+def _one_verification_at_a_time(contact: str) -> None:
+    """Wait for the other verifications of this contact (PostgreSQL; SQLite runs writers one
+    at a time): each holds its registrations, taken in one order, so the next one sees the
+    account the first made instead of colliding with it on the contact's unique index."""
+    db().execute(select(Registration.id)
+                 .where(_registration_column(contact_kind(contact)) == contact)
+                 .order_by(Registration.id).with_for_update(key_share=True))
+
+
 def verify_account(*, login: str, code: str, registration: uuid.UUID | None = None) -> None:
     login = normalize_login(login)
+    _one_verification_at_a_time(login)
     taken = db().execute(select(Account.id).where(
         account_column(contact_kind(login)) == login)).first() is not None
     candidates = [] if taken else _pending_codes(login, registration_id=registration)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -171,6 +172,26 @@ def commit() -> None:
             hook()
         except Exception:  # the change is committed; what follows is best effort
             log.exception("after-commit work failed")
+
+
+@contextmanager
+def rehearsal() -> Iterator[None]:
+    """Do a change's work and keep none of it: its statements run, and the messages it
+    queues are written to the outbox, in a savepoint that is then rolled back. For answers
+    whose timing must not tell whether the change was made."""
+    session = db()
+    unit = current()
+    queued = len(unit.messages)
+    savepoint = session.begin_nested()
+    try:
+        yield
+        rehearsed = unit.messages[queued:]
+        if rehearsed and _writers.mailbox is not None:
+            _writers.mailbox(session, rehearsed)
+        session.flush()
+    finally:
+        savepoint.rollback()
+        del unit.messages[queued:]
 
 
 def rollback() -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Row, and_, delete, func, or_, select, update
 
 from services.core import runtime
 from services.messages.sealing import Payload, open_payload
@@ -76,7 +76,7 @@ class Claimed:
     unsendable: DeliveryError | None = None
 
 
-def _open(row: OutboxMessage, devices: set[uuid.UUID]) -> Claimed:
+def _open(row: Row, devices: set[uuid.UUID]) -> Claimed:
     claimed = Claimed(id=row.id, channel=row.channel, template=row.template,
                       language=row.language, created_at=row.created_at, payload=None)
     if row.channel == MessageChannel.PUSH and row.device_id not in devices:
@@ -94,21 +94,24 @@ def any_due(now: datetime | None = None) -> bool:
 
 
 def claim_due(now: datetime | None = None, limit: int = BATCH) -> list[Claimed]:
-    """Take up to `limit` due messages for this sender, and read them. On PostgreSQL rows
-    another sender is claiming are skipped (SKIP LOCKED); SQLite runs writing transactions
-    one at a time."""
+    """Take up to `limit` due messages for this sender, and read them, in one statement. On
+    PostgreSQL rows another sender is claiming are skipped (SKIP LOCKED); SQLite runs
+    writing transactions one at a time."""
     now = now or utcnow()
     session = db()
-    query = (select(OutboxMessage).where(_due(now))
-             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.scalars(query))
+    outbox = OutboxMessage.__table__
+    due = (select(outbox.c.id).where(_due(now))
+           .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit)
+           .with_for_update(skip_locked=True))
+    rows = session.connection().execute(
+        update(outbox).where(outbox.c.id.in_(due.scalar_subquery()))
+        .values(claimed_until=now + LEASE, attempts=outbox.c.attempts + 1)
+        .returning(outbox.c.id, outbox.c.channel, outbox.c.template, outbox.c.language,
+                   outbox.c.created_at, outbox.c.next_attempt_at, outbox.c.device_id,
+                   outbox.c.payload_sealed)).all()
     if not rows:
         return []
-    for row in rows:
-        row.claimed_until, row.attempts = now + LEASE, row.attempts + 1
-    session.flush()
+    rows.sort(key=lambda row: (row.next_attempt_at, row.id))
     wanted = {row.device_id for row in rows if row.device_id}
     devices = set(session.scalars(select(Device.id).where(Device.id.in_(wanted)))) \
         if wanted else set()

@@ -6,6 +6,7 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -26,14 +27,19 @@ def _aad(message_id: uuid.UUID) -> bytes:
     return b"kinpass-outbox:" + message_id.bytes
 
 
+@lru_cache(maxsize=2)
+def _aead(key: bytes) -> AESGCM:
+    return AESGCM(key)
+
+
 def seal_payload(message_id: uuid.UUID, payload: Payload) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
     plain = json.dumps({"to": payload.to, "subject": payload.subject, "text": payload.text,
                         "code": payload.code}, ensure_ascii=False).encode()
-    return nonce + AESGCM(runtime.get().message_key()).encrypt(nonce, plain, _aad(message_id))
+    return nonce + _aead(runtime.get().message_key()).encrypt(nonce, plain, _aad(message_id))
 
 
 def open_payload(message_id: uuid.UUID, sealed: bytes) -> Payload:
     nonce, body = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
-    plain = AESGCM(runtime.get().message_key()).decrypt(nonce, body, _aad(message_id))
+    plain = _aead(runtime.get().message_key()).decrypt(nonce, body, _aad(message_id))
     return Payload(**json.loads(plain))

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from services.core import runtime
+from storage.webhooks import close_connections
 from tests.support.smtp import Inbox, SmtpServer
 from tests.support.tls import TestCA, make_ca
 from tests.support.webhooks import SECRET, Receiver
@@ -37,6 +38,7 @@ def receiver() -> Iterator[Receiver]:
     hook = Receiver().start()
     yield hook
     hook.stop()
+    close_connections()
 
 
 @pytest.fixture

@@ -22,13 +22,14 @@ from sqlalchemy import select
 
 from api.cli import main
 from api.sender import deliver_due
-from services.core import unit_of_work
-from services.messages.delivery import LEASE, claim_due
+from services.core import runtime, unit_of_work
+from services.messages.delivery import BATCH, LEASE, claim_due
 from services.messages.outbox import notify
 from storage.db import session as db, utcnow
 from storage.models.messages import OutboxMessage
 from storage.vocabulary import MessageStatus
 from tests.support.serving import serve_kinpass
+from tests.support.statements import statements
 from tests.support.webhooks import SECRET, Receiver
 
 MESSAGES = 40
@@ -82,6 +83,23 @@ def test_a_claimed_message_is_not_claimed_again_until_its_lease_ends(app, by_web
     assert claim_due(now + LEASE - timedelta(seconds=1)) == []
     assert len(claim_due(now + LEASE)) == 1
     unit_of_work.rollback()
+
+
+def test_a_batch_is_claimed_in_one_statement_and_its_delivery_recorded_in_one(app, by_webhook):
+    _queue(BATCH + 1)
+    runtime.get().message_key()  # read once, then kept
+    db.remove()
+    engine = app.extensions["kinpass"].engine
+    with statements(engine) as seen:
+        claimed = claim_due()
+    unit_of_work.rollback()
+    assert len(claimed) == BATCH and all(message.payload for message in claimed)
+    assert [s.split(None, 1)[0].upper() for s in seen if not s.startswith("BEGIN")] == ["UPDATE"]
+    with statements(engine) as seen:
+        assert deliver_due() == BATCH
+    writes = [s for s in seen if s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+    assert len(writes) == 2  # the claim, and the batch marked sent
+    assert _statuses() == {MessageStatus.SENT: BATCH, MessageStatus.QUEUED: 1}
 
 
 def _sender_env(app, hook: Receiver) -> dict[str, str]:

@@ -81,6 +81,26 @@ def test_503_twice_then_200_sends_once_more_each_time_with_the_same_key(client, 
     assert (row.status, row.attempts, row.last_error) == (MessageStatus.SENT, 3, None)
 
 
+def test_messages_to_one_gateway_go_over_one_kept_alive_connection(client, by_webhook):
+    by_webhook.keep_alive = True
+    for phone in (PHONE, "+380441234568", "+380441234569"):
+        _register_phone(client, phone)
+        assert deliver_due() == 1
+    assert len({got.client_port for got in by_webhook.received}) == 1
+    assert [row.status for row in _rows()] == [MessageStatus.SENT] * 3
+
+
+def test_a_connection_the_gateway_dropped_is_tried_once_afresh(client, by_webhook):
+    by_webhook.keep_alive = by_webhook.drop_idle = True
+    for phone in (PHONE, "+380441234568", "+380441234569"):
+        _register_phone(client, phone)
+        assert deliver_due() == 1
+    keys = [got.headers["Idempotency-Key"] for got in by_webhook.received]
+    assert sorted(keys) == sorted(str(row.id) for row in _rows())  # each once
+    assert len({got.client_port for got in by_webhook.received}) == 3
+    assert [row.status for row in _rows()] == [MessageStatus.SENT] * 3
+
+
 @pytest.mark.parametrize("status", [408, 429, 500, 502])
 def test_statuses_worth_another_try(client, by_webhook, status):
     by_webhook.answer(status)

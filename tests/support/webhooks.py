@@ -1,6 +1,8 @@
 """A real HTTP receiver on loopback for the signed webhooks: it checks every request's
 `KinPass-Signature` against the secret, keeps what it got, and answers from a script (a
-status, optionally with a body, or "hang": hold the request until released)."""
+status, optionally with a body, or "hang": hold the request until released). It closes each
+connection after its answer, unless `keep_alive`; `drop_idle` then closes one after its
+answer without saying so, as a gateway that drops idle connections does."""
 from __future__ import annotations
 
 import hashlib
@@ -20,6 +22,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     signature_ok: bool
+    client_port: int = 0
 
     @property
     def json(self) -> dict[str, Any]:
@@ -44,6 +47,8 @@ class Receiver:
     released: threading.Event = field(default_factory=threading.Event)
     arrived: threading.Condition = field(default_factory=threading.Condition)
     server: ThreadingHTTPServer | None = None
+    keep_alive: bool = False
+    drop_idle: bool = False
 
     @property
     def url(self) -> str:
@@ -57,13 +62,20 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True
+
+            @property
+            def protocol_version(self) -> str:  # type: ignore[override]
+                return "HTTP/1.1" if receiver.keep_alive else "HTTP/1.0"
+
             def log_message(self, *args: Any) -> None:
                 return None
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 got = Received(dict(self.headers.items()), body, signature_ok(
-                    self.headers.get("KinPass-Signature", ""), body, receiver.secret))
+                    self.headers.get("KinPass-Signature", ""), body, receiver.secret),
+                    self.client_address[1])
                 with receiver.arrived:
                     receiver.received.append(got)
                     answer = receiver.script.popleft() if receiver.script else 200
@@ -80,6 +92,8 @@ class Receiver:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                if receiver.drop_idle:
+                    self.close_connection = True
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
