@@ -66,6 +66,15 @@ def reads_only(view: Callable) -> Callable:
     return view
 
 
+def reads_and_logs(view: Callable) -> Callable:
+    """Declare that the route changes nothing but the audit log (a staff read, which logs
+    what it shows): it reads as a read-only route does, without the write lock, and the
+    events it queued are appended in a short transaction of their own before it answers."""
+    view._kinpass_read_only = True  # type: ignore[attr-defined]
+    view._kinpass_logs_reads = True  # type: ignore[attr-defined]
+    return view
+
+
 def transactional(view: Callable) -> Callable:
     """The request's commit point: the use case's changes and its audit events, or nothing."""
 
@@ -73,10 +82,12 @@ def transactional(view: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         response = current_app.make_response(view(*args, **kwargs))
         if isinstance(response, Response) and response.status_code < 400:
-            if is_read_only():
-                unit_of_work.end_read()  # the session closes at the end of the request
-            else:
+            if not is_read_only():
                 unit_of_work.commit()
+            elif getattr(view, "_kinpass_logs_reads", False):
+                unit_of_work.commit_after_read()
+            else:
+                unit_of_work.end_read()  # the session closes at the end of the request
         return response
 
     return wrapper

@@ -106,10 +106,11 @@ def _read_whole_body(limit: int) -> None:
 
 def _finish_response(response: Response) -> Response:
     headers = response.headers
-    for name, value in SECURITY_HEADERS:  # a page that loads assets sets its own CSP
-        headers.setdefault(name, value)
+    present = {name.lower() for name in headers.keys()}  # one pass, not one per header
+    headers.extend([(name, value) for name, value in SECURITY_HEADERS  # a page that loads
+                    if name.lower() not in present])                   # assets sets its CSP
     headers["X-Request-Id"] = g.get("request_id", "")
-    if request.path.startswith("/v1") or "Cache-Control" not in headers:
+    if request.path.startswith("/v1") or "cache-control" not in present:
         headers["Cache-Control"] = "no-store"
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"

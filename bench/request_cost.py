@@ -90,7 +90,8 @@ def _parts(app, token: str, case_id: str) -> dict[str, Callable[[], object]]:
         db().connection()
 
     return {
-        "a session's connection: checkout, BEGIN, close": session_lifecycle,
+        "a read session's connection: checkout, close (autocommit: no BEGIN)":
+            session_lifecycle,
         "one small Core statement (a session's revoked_at)":
             lambda: connection.execute(check, {"id": session_id}).first(),
         "the same statement through sqlite3":

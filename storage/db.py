@@ -29,9 +29,11 @@ class ReadOnlyWriteError(RuntimeError):
 def set_read_only(flag: bool) -> None:
     """Declare whether the transactions begun from here on only read.
 
-    On SQLite a reading transaction takes no write lock (`BEGIN` rather than `BEGIN
-    IMMEDIATE`), so reads from every worker run side by side; on PostgreSQL they go through
-    the read-only engine (:func:`_read_engine`). Either way a write inside one fails loudly
+    They go through the database's read engine, where every statement is its own
+    transaction: on SQLite without the write lock (WAL), so reads from every worker run side
+    by side and cost no BEGIN or ROLLBACK; on PostgreSQL read-only (:func:`_read_engine`).
+    Where there is no read engine (an in-memory SQLite), a reading transaction begins with
+    `BEGIN` rather than `BEGIN IMMEDIATE`. Either way a write inside one fails loudly
     instead of racing.
     """
     _read_only.set(flag)
@@ -116,22 +118,41 @@ def normalize_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        _create_private(make_url(url).database)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                               **kwargs)
+        path = make_url(url).database
+        _create_private(path)
+        engine = _sqlite_engine(url, reader=False, **kwargs)
+        if path and path != ":memory:":
+            _readers[engine] = _sqlite_engine(url, reader=True)
+        return engine
+    engine = create_engine(url, pool_size=10, max_overflow=20,
+                           connect_args={"connect_timeout": 5}, **kwargs)
+    _count_uses(engine)
+    _readers[engine] = _read_engine(url)
+    return engine
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            # Let SQLAlchemy, not pysqlite, decide when a transaction begins, so a
-            # read-then-write sequence holds one snapshot.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
 
+def _sqlite_engine(url: str, *, reader: bool, **kwargs: Any) -> Engine:
+    """SQLite's engine, or its read engine: there every statement is its own transaction
+    (no BEGIN, no ROLLBACK; WAL gives each its snapshot, and never waits for a writer) and a
+    write fails loudly."""
+    if reader:
+        kwargs["isolation_level"] = "AUTOCOMMIT"
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                           **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when a transaction begins, so a
+        # read-then-write sequence holds one snapshot.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    if not reader:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             # Writers queue on the database lock from the start instead of failing
@@ -141,17 +162,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # Through SQLAlchemy, not the driver, so a busy database fails as a wrapped error.
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
-        @event.listens_for(engine, "before_cursor_execute")
-        def _sqlite_guard(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            if conn.info.get("read_only") and statement.lstrip()[:7].upper().startswith(WRITES):
-                raise ReadOnlyWriteError(statement.split(None, 1)[0])
+    @event.listens_for(engine, "before_cursor_execute")
+    def _sqlite_guard(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if ((reader or conn.info.get("read_only"))
+                and statement.lstrip()[:7].upper().startswith(WRITES)):
+            raise ReadOnlyWriteError(statement.split(None, 1)[0])
 
-        _count_uses(engine)
-        return engine
-    engine = create_engine(url, pool_size=10, max_overflow=20,
-                           connect_args={"connect_timeout": 5}, **kwargs)
     _count_uses(engine)
-    _readers[engine] = _read_engine(url)
     return engine
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from api.blueprint import Blueprint, reads_only
+from api.blueprint import Blueprint, reads_and_logs, reads_only
 from api.case_guards import staff_case_in_state
 from api.idempotency import idempotent
 from auth.roles import current_account, roles_required
@@ -20,6 +20,7 @@ blp = Blueprint("admin_cases", __name__, url_prefix="/v1/admin/cases",
 
 
 @blp.route("", methods=["GET"])
+@reads_and_logs
 @roles_required(*CASE_STAFF)
 @blp.paginated(StaffCaseOut, filters=StaffCaseFilters)
 def list_cases(status, cursor, limit):
@@ -31,6 +32,7 @@ def list_cases(status, cursor, limit):
 
 
 @blp.route("/<uuid:case_id>", methods=["GET"])
+@reads_and_logs
 @roles_required(*CASE_STAFF)
 @blp.response(200, StaffCaseOut)
 def get_case(case_id: UUID):

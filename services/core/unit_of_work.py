@@ -20,7 +20,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from storage.db import ReadOnlyWriteError, session as db
+from storage.db import ReadOnlyWriteError, session as db, set_read_only
 
 log = logging.getLogger("kinpass.unit_of_work")
 
@@ -208,6 +208,16 @@ def end_read() -> None:
         return
     if current().pending:
         raise ReadOnlyWriteError("a read-only unit of work queued a write")
+
+
+def commit_after_read() -> None:
+    """The end of a unit that only read and logged what it read: the read transaction ends,
+    and the queued audit events are chained and committed in a write transaction of their
+    own, so the write lock (SQLite) or the head row (PostgreSQL) is held for the append
+    alone. Nothing else may be waiting to be written."""
+    release_snapshot()
+    set_read_only(False)
+    commit()
 
 
 def release_snapshot() -> None:

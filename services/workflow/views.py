@@ -136,6 +136,10 @@ def _candidates(case: Case, prisoners: dict[uuid.UUID, Prisoner]) -> list[dict[s
     return found
 
 
+STAFF_COLUMNS = (Case.id, Case.account_id, Case.prisoner_id, Case.checks, Case.match_candidates,
+                 Case.submitted_at, Case.updated_at)
+
+
 def _by_id(model: Any, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
     if not ids:
         return {}
@@ -180,8 +184,10 @@ def list_queue(status: str | None = None, *, cursor: str | None, limit: int,
     """Submitted cases (never a draft), oldest submission first unless `filters` orders
     them otherwise, as staff see them."""
     filters = filters or QueueFilters()
+    # Only what the staff part of a view reads off the model (and the page's keys): the
+    # relative's part is read again, with the history and documents, in one statement.
     query = (select(Case).where(Case.status != "draft", Case.submitted_at.is_not(None))
-             .options(raiseload(Case.history)))
+             .options(load_only(*STAFF_COLUMNS, raiseload=True), raiseload(Case.history)))
     if status:
         query = query.where(Case.status == status)
     columns, descending = ORDERS[filters.order]

@@ -3,15 +3,16 @@ refusals are still in the audit log."""
 from __future__ import annotations
 
 import threading
+from itertools import pairwise
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from services.audit.events import SYSTEM, record_event
 from services.core import unit_of_work
 from storage.db import ReadOnlyWriteError, session as db, set_read_only
 from storage.models.audit import AuditEvent
-from tests.support.cases import open_case
+from tests.support.cases import open_case, submitted_case
 from tests.support.http import bearer
 
 
@@ -31,6 +32,45 @@ def test_revoked_token_on_a_read_only_route_is_audited(client, register_relative
     reasons = db().execute(select(AuditEvent.reason).where(
         AuditEvent.action == "access.denied")).scalars().all()
     assert "401 token_revoked GET" in reasons
+
+
+AUDIT_TABLES = {"audit_head", "audit_events", "audit_tree_nodes", "audit_checkpoints",
+                "audit_tree_heads", "audit_signing_keys"}
+
+
+def _written_tables(statement: str) -> set[str]:
+    words = statement.replace('"', " ").replace("(", " ").split()
+    return {word for before, word in pairwise(words)
+            if before.upper() in ("FROM", "JOIN", "INTO", "UPDATE") and word.islower()}
+
+
+def test_a_staff_read_goes_the_write_way_only_to_log_itself(app, client, register_relative,
+                                                             make_staff):
+    """The officer queue and the case file read as read-only routes do (no write lock on
+    SQLite, the read engine on PostgreSQL); the write transaction that follows is the
+    append of the events that log the read, and nothing else."""
+    engine = app.extensions["kinpass"].engine
+    tokens = register_relative()[2]
+    case = submitted_case(client, tokens["access_token"])
+    officer = bearer(make_staff("officer")["access_token"])
+    written: list[str] = []
+
+    def seen(conn, _cursor, statement, *_args):
+        if not conn.info.get("read_only"):  # PostgreSQL's reads go through another engine
+            written.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for url in ("/v1/admin/cases?limit=5", f"/v1/admin/cases/{case['id']}"):
+            before = len(written)
+            assert client.get(url, headers=officer).status_code == 200
+            tables = set().union(*map(_written_tables, written[before:]))
+            assert tables and tables <= AUDIT_TABLES, (url, written[before:])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    viewed = db().execute(select(AuditEvent.subject_id).where(
+        AuditEvent.action == "case.view")).scalars().all()
+    assert viewed == [case["id"], case["id"]]
 
 
 def test_case_read_answers_while_a_writer_holds_sqlite(app, client, register_relative):

@@ -6,16 +6,22 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
+from storage.db import read_engine
+
 
 @contextmanager
 def statements(engine) -> Iterator[list[str]]:
+    """Every statement sent through `engine` and its read-only engine (PostgreSQL's)."""
     seen: list[str] = []
+    engines = [engine, *filter(None, [read_engine(engine)])]
 
     def count(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", count)
+    for each in engines:
+        event.listen(each, "before_cursor_execute", count)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        for each in engines:
+            event.remove(each, "before_cursor_execute", count)
