@@ -17,7 +17,7 @@ from services.core import unit_of_work
 from storage.db import session as db, utcnow
 from storage.models.accounts import AuthSession
 from storage.models.audit import AuditEvent, AuditTreeHead
-from tests.support.console import console_cookie_for, csrf_of, signed_in
+from tests.support.console import csrf_of, refuse_outsiders, signed_in
 from tests.support.databases import owner_engine
 from tests.support.statements import statements
 
@@ -58,12 +58,7 @@ def test_other_staff_roles_are_refused_every_page(app, role):
 
 
 def test_relatives_and_checkpoints_are_refused(app, register_relative, make_staff):
-    _, _, tokens = register_relative()
-    for access in (tokens["access_token"], make_staff("checkpoint")["access_token"]):
-        browser = app.test_client()
-        console_cookie_for(app, browser, access)
-        for path in PAGES:
-            assert browser.get(path).status_code == 403, path
+    refuse_outsiders(app, register_relative, make_staff, PAGES)
 
 
 def test_every_filter_of_the_api(app):

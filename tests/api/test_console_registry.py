@@ -16,7 +16,12 @@ from storage.models.accounts import AuthSession
 from storage.models.audit import AuditEvent
 from storage.models.prisoners import Prisoner
 from tests.support.cases import add_prisoner
-from tests.support.console import console_cookie_for, csrf_of, page_token, signed_in
+from tests.support.console import (
+    csrf_of,
+    page_token,
+    refuse_outsiders,
+    signed_in,
+)
 from tests.support.statements import statements
 
 CSV = ("registry_number,surname,given_name,birth_date,status\n"
@@ -63,12 +68,7 @@ def test_other_staff_roles_are_refused_every_page(app, role):
 
 
 def test_relatives_and_checkpoints_are_refused(app, client, register_relative, make_staff):
-    _, _, tokens = register_relative()
-    for access in (tokens["access_token"], make_staff("checkpoint")["access_token"]):
-        browser = app.test_client()
-        console_cookie_for(app, browser, access)
-        for path in PAGES:
-            assert browser.get(path).status_code == 403, path
+    refuse_outsiders(app, register_relative, make_staff, PAGES)
 
 
 def test_search_by_number_or_name_in_either_script(app):

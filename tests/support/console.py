@@ -76,6 +76,17 @@ def console_cookie_for(app, client, access_token: str) -> None:
     client.set_cookie(SESSION_COOKIE, value)
 
 
+def refuse_outsiders(app, register_relative, make_staff, paths) -> None:
+    """A relative and a checkpoint, each with a console cookie, get 403 on every one of
+    ``paths``."""
+    _, _, tokens = register_relative()
+    for access in (tokens["access_token"], make_staff("checkpoint")["access_token"]):
+        outsider = app.test_client()
+        console_cookie_for(app, outsider, access)
+        for path in paths:
+            assert outsider.get(path).status_code == 403, path
+
+
 def csrf_of(html: str) -> str:
     found = CSRF.search(html)
     assert found, "the page has no CSRF token"
