@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from services.accounts.contacts import QUARTER
 from storage.db import normalize_url
+from tests.support.clock import at_window_start
 from tests.support.databases import PG_URL
 from tests.support.serving import serve_kinpass
 
@@ -95,7 +97,9 @@ def test_a_wrong_password_past_the_limit_sends_no_code(client, outbox, register_
     assert all(m["template"] != "unlock_code" for m in outbox(email))
 
 
-def test_unlock_does_not_lift_the_address_limit(client, outbox, register_relative):
+def test_unlock_does_not_lift_the_address_limit(client, outbox, register_relative,
+                                                monkeypatch):
+    at_window_start(monkeypatch, QUARTER)
     email, password, _ = register_relative()
     _wrong_logins(client, email, LIMIT + 1, ip="198.51.100.9")
     client.post("/v1/auth/login", json={"login": email, "password": password},
