@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from api.web import registry_pages
-from storage.db import session as db, utcnow
-from storage.models.accounts import AuthSession
+from storage.db import session as db
 from storage.models.audit import AuditEvent
 from storage.models.prisoners import Prisoner
 from tests.support.cases import add_prisoner
@@ -22,7 +21,7 @@ from tests.support.console import (
     refuse_outsiders,
     signed_in,
 )
-from tests.support.statements import statements
+from tests.support.statements import page_statements
 
 CSV = ("registry_number,surname,given_name,birth_date,status\n"
        "UA-1001,Шевченко,Тарас,1999-03-09,held\n"
@@ -219,19 +218,9 @@ def test_bodies_past_the_console_limits_are_refused(app):
 
 
 def test_the_search_page_statements_do_not_grow_with_the_page(app):
-    engine = app.extensions["kinpass"].engine
     officer, _ = signed_in(app, "officer", "officer@kinpass.example")
-    counts = []
-    for _ in range(2):
-        for _ in range(3):
-            add_prisoner()
-        db().execute(update(AuthSession).values(last_used_at=utcnow()))
-        db().commit()
-        db.remove()
-        with statements(engine) as seen:
-            html = officer.get("/console/prisoners?status=held").get_data(as_text=True)
-        counts.append(len(seen))
-        assert html.count('class="prisoner-row"') == 3 * len(counts)
+    counts = page_statements(app, officer, "/console/prisoners?status=held",
+                             lambda: [add_prisoner() for _ in range(3)], "prisoner-row")
     assert counts[0] == counts[1], counts
 
 
